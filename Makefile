@@ -1,0 +1,93 @@
+# shmfs: named shared-memory segments as files.
+#   make            build build/shmfs
+#   make test       unit tests, then integration tests on real mounts (both data paths)
+#   make run        mount ./mnt with the built-in defaults in the foreground (Ctrl-C unmounts)
+#   make asan       the same tests with address and undefined-behaviour sanitizers
+#   make install    PREFIX (/usr/local) and DESTDIR honoured
+
+PREFIX ?= /usr/local
+BUILD ?= build
+PKG_CONFIG ?= pkg-config
+
+CFLAGS ?= -O2 -g
+CFLAGS += -std=gnu11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	  -Wformat=2 -Wno-format-nonliteral -fno-strict-aliasing -MMD -MP
+ifeq ($(WERROR),1)
+CFLAGS += -Werror
+endif
+CPPFLAGS += -D_GNU_SOURCE -Ilib
+FUSE_CFLAGS = $(shell $(PKG_CONFIG) --cflags fuse3 2>/dev/null)
+FUSE_LIBS = $(shell $(PKG_CONFIG) --libs fuse3 2>/dev/null)
+INIH_LIBS = $(shell $(PKG_CONFIG) --libs inih 2>/dev/null || echo -linih)
+CHECK_CFLAGS = $(shell $(PKG_CONFIG) --cflags check 2>/dev/null)
+CHECK_LIBS = $(shell $(PKG_CONFIG) --libs check 2>/dev/null)
+LDLIBS += -lpthread -lm
+
+LIB_SRC = $(wildcard lib/*.c)
+FS_SRC = $(wildcard fs/*.c)
+UNIT_SRC = $(wildcard tests/unit/*.c)
+HELPER_SRC = $(wildcard tests/integration/*.c)
+
+LIB_OBJ = $(LIB_SRC:%.c=$(BUILD)/%.o)
+FS_OBJ = $(FS_SRC:%.c=$(BUILD)/%.o)
+UNIT_OBJ = $(UNIT_SRC:%.c=$(BUILD)/%.o)
+HELPERS = $(HELPER_SRC:tests/integration/%.c=$(BUILD)/tests/%)
+
+all: $(BUILD)/shmfs
+
+$(BUILD)/lib/%.o: lib/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/fs/%.o: fs/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(FUSE_CFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/tests/unit/%.o: tests/unit/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CHECK_CFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/libshmfs.a: $(LIB_OBJ)
+	$(AR) rcs $@ $^
+
+$(BUILD)/shmfs: $(FS_OBJ) $(BUILD)/libshmfs.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(FUSE_LIBS) $(INIH_LIBS) $(LDLIBS)
+
+$(BUILD)/unit_tests: $(UNIT_OBJ) $(BUILD)/libshmfs.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(INIH_LIBS) $(LDLIBS)
+
+$(BUILD)/tests/%: tests/integration/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< -lrt $(LDLIBS)
+
+deps:
+	@scripts/deps
+
+unit: $(BUILD)/unit_tests
+	$(BUILD)/unit_tests
+
+integration: $(BUILD)/shmfs $(HELPERS)
+	SHMFS=$(abspath $(BUILD)/shmfs) SHMFS_HELPERS=$(abspath $(BUILD)/tests) \
+		timeout 900 python3 tests/integration/run.py
+
+test: deps
+	$(MAKE) all
+	$(MAKE) unit
+	$(MAKE) integration
+
+asan:
+	$(MAKE) BUILD=build/asan CC=gcc \
+		CFLAGS="-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
+		test
+
+run: deps
+	$(MAKE) all
+	@mkdir -p mnt
+	$(BUILD)/shmfs -f none mnt
+
+clean:
+	rm -rf $(BUILD)
+
+.PHONY: all deps unit integration test asan run clean
+
+-include $(LIB_OBJ:.o=.d) $(FS_OBJ:.o=.d) $(UNIT_OBJ:.o=.d)

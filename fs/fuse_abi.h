@@ -1,0 +1,97 @@
+/* fuse_abi.h: the kernel FUSE ABI that libfuse 3.14 does not know.
+ *
+ * From include/uapi/linux/fuse.h (protocol 7.40, Linux 6.9+). Defined here
+ * so that the build never depends on the system's linux/fuse.h having them. */
+#ifndef SHMFS_FUSE_ABI_H
+#define SHMFS_FUSE_ABI_H
+
+#include <stdint.h>
+#include <sys/ioctl.h>
+
+#define SHMFS_FUSE_INIT 26                      /* opcode */
+#define SHMFS_FUSE_WRITEBACK_CACHE (1u << 16)   /* fuse_init_in/out.flags */
+#define SHMFS_FUSE_INIT_EXT (1u << 30)          /* flags2 is valid */
+#define SHMFS_FUSE_PASSTHROUGH_FLAGS2 (1u << 5) /* flag bit 37, in flags2 */
+#define SHMFS_FOPEN_DIRECT_IO (1u << 0)
+#define SHMFS_FOPEN_NOFLUSH (1u << 5)
+#define SHMFS_FOPEN_PASSTHROUGH (1u << 7)
+
+struct shmfs_fuse_in_header {
+	uint32_t len;
+	uint32_t opcode;
+	uint64_t unique;
+	uint64_t nodeid;
+	uint32_t uid;
+	uint32_t gid;
+	uint32_t pid;
+	uint16_t total_extlen;
+	uint16_t padding;
+};
+
+struct shmfs_fuse_out_header {
+	uint32_t len;
+	int32_t error;
+	uint64_t unique;
+};
+
+/* The start of fuse_init_in that passthrough negotiation reads. */
+struct shmfs_fuse_init_in {
+	uint32_t major;
+	uint32_t minor;
+	uint32_t max_readahead;
+	uint32_t flags;
+	uint32_t flags2;
+};
+
+/* fuse_init_out is 64 bytes; the fields patched for passthrough. */
+#define SHMFS_INIT_OUT_SIZE 64
+#define SHMFS_INIT_OUT_FLAGS 12          /* uint32_t flags */
+#define SHMFS_INIT_OUT_FLAGS2 32         /* uint32_t flags2 */
+#define SHMFS_INIT_OUT_MAX_STACK_DEPTH 36 /* uint32_t max_stack_depth */
+
+struct shmfs_fuse_open_out {
+	uint64_t fh;
+	uint32_t open_flags;
+	int32_t backing_id;
+};
+
+struct shmfs_fuse_attr {
+	uint64_t ino;
+	uint64_t size;
+	uint64_t blocks;
+	uint64_t atime;
+	uint64_t mtime;
+	uint64_t ctime;
+	uint32_t atimensec;
+	uint32_t mtimensec;
+	uint32_t ctimensec;
+	uint32_t mode;
+	uint32_t nlink;
+	uint32_t uid;
+	uint32_t gid;
+	uint32_t rdev;
+	uint32_t blksize;
+	uint32_t flags;
+};
+
+struct shmfs_fuse_entry_out {
+	uint64_t nodeid;
+	uint64_t generation;
+	uint64_t entry_valid;
+	uint64_t attr_valid;
+	uint32_t entry_valid_nsec;
+	uint32_t attr_valid_nsec;
+	struct shmfs_fuse_attr attr;
+};
+
+struct shmfs_fuse_backing_map {
+	int32_t fd;
+	uint32_t flags;
+	uint64_t padding;
+};
+
+#define SHMFS_FUSE_DEV_IOC_MAGIC 229
+#define SHMFS_FUSE_DEV_IOC_BACKING_OPEN _IOW(SHMFS_FUSE_DEV_IOC_MAGIC, 1, struct shmfs_fuse_backing_map)
+#define SHMFS_FUSE_DEV_IOC_BACKING_CLOSE _IOW(SHMFS_FUSE_DEV_IOC_MAGIC, 2, uint32_t)
+
+#endif

@@ -1,0 +1,391 @@
+/* main.c: options, config, mount, loop. */
+#include "shmfs.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "passthrough.h"
+
+#define SHMFS_VERSION "0.1.0"
+
+const struct fuse_lowlevel_ops shmfs_ops = {
+	.lookup = shmfs_lookup,
+	.forget = shmfs_forget,
+	.forget_multi = shmfs_forget_multi,
+	.getattr = shmfs_getattr,
+	.setattr = shmfs_setattr,
+	.mknod = shmfs_mknod,
+	.mkdir = shmfs_mkdir,
+	.symlink = shmfs_symlink,
+	.link = shmfs_link,
+	.unlink = shmfs_unlink,
+	.rmdir = shmfs_rmdir,
+	.rename = shmfs_rename,
+	.statfs = shmfs_statfs,
+	.opendir = shmfs_opendir,
+	.readdir = shmfs_readdir,
+	.readdirplus = shmfs_readdirplus,
+	.releasedir = shmfs_releasedir,
+	.getxattr = shmfs_getxattr,
+	.listxattr = shmfs_listxattr,
+	.setxattr = shmfs_setxattr,
+	.removexattr = shmfs_removexattr,
+	.create = shmfs_create,
+	.open = shmfs_open,
+	.read = shmfs_read,
+	.write_buf = shmfs_write_buf,
+	.flush = shmfs_flush,
+	.fsync = shmfs_fsync,
+	.fallocate = shmfs_fallocate,
+	.release = shmfs_release,
+};
+
+struct shmfs_args {
+	int foreground;
+	int debug;
+	int single_thread;
+	int help;
+	int version;
+	char *check_config;
+	char *positional[2];
+	int npositional;
+	int too_many;
+	struct config *cfg;
+};
+
+enum { KEY_DEBUG, KEY_HELP, KEY_VERSION };
+
+#define SHMFS_OPT(t, p) { t, offsetof(struct shmfs_args, p), 1 }
+
+static const struct fuse_opt shmfs_optspec[] = {
+	SHMFS_OPT("-f", foreground),
+	SHMFS_OPT("-s", single_thread),
+	{ "--check-config %s", offsetof(struct shmfs_args, check_config), 0 },
+	{ "--check-config=%s", offsetof(struct shmfs_args, check_config), 0 },
+	FUSE_OPT_KEY("-d", KEY_DEBUG),
+	FUSE_OPT_KEY("debug", KEY_DEBUG),
+	FUSE_OPT_KEY("-h", KEY_HELP),
+	FUSE_OPT_KEY("--help", KEY_HELP),
+	FUSE_OPT_KEY("-V", KEY_VERSION),
+	FUSE_OPT_KEY("--version", KEY_VERSION),
+	FUSE_OPT_END
+};
+
+static void shmfs_usage(FILE *out)
+{
+	fprintf(out,
+		"usage: shmfs [OPTIONS] [CONFIG] MOUNTPOINT\n"
+		"\n"
+		"Named shared-memory segments as files: MOUNTPOINT/NAME is the POSIX shm\n"
+		"object /PREFIXNAME in shm_dir. CONFIG is an INI file, or 'none' (or omitted)\n"
+		"for the built-in defaults.\n"
+		"\n"
+		"options:\n"
+		"  -o OPT[,OPT...]        FUSE mount options (allow_other, ro, ...) and any\n"
+		"                         [shmfs] config key as key=value, overriding CONFIG:\n"
+		"                           shm_dir=DIR         (/dev/shm)\n"
+		"                           prefix=STRING       (shmfs.)\n"
+		"                           passthrough=auto|on|off  (auto)\n"
+		"                           lifetime=kernel|mount    (kernel)\n"
+		"                           max_segment_size=SIZE, max_total_size=SIZE|N%%,\n"
+		"                           max_segments=N      (0: no limit)\n"
+		"                           attr_timeout=SECONDS (1.0)\n"
+		"                           log_level=error|warn|info|debug  (info)\n"
+		"  -f                     stay in the foreground, log to stderr\n"
+		"  -d                     debug: print every FUSE request (implies -f)\n"
+		"  -s                     single-threaded\n"
+		"  --check-config FILE    check FILE, print the effective settings, exit\n"
+		"  -h, --help             this help\n"
+		"  -V, --version          the version\n"
+		"\n"
+		"Without -f, shmfs returns once the mount is live. Unmount with\n"
+		"'fusermount3 -u MOUNTPOINT' (or umount), SIGTERM or SIGINT.\n"
+		"Exit status: 0 after a clean unmount, 1 on any error.\n");
+}
+
+static int shmfs_opt_proc(void *data, const char *arg, int key, struct fuse_args *outargs)
+{
+	struct shmfs_args *a = data;
+	const char *eq;
+	char keyname[64];
+
+	(void)outargs;
+	switch (key) {
+	case KEY_DEBUG:
+		a->debug = 1;
+		a->foreground = 1;
+		return 1; /* libfuse prints the requests */
+	case KEY_HELP:
+		a->help = 1;
+		return 0;
+	case KEY_VERSION:
+		a->version = 1;
+		return 0;
+	case FUSE_OPT_KEY_NONOPT:
+		if (a->npositional == 2) {
+			a->too_many = 1;
+			return 0;
+		}
+		a->positional[a->npositional++] = strdup(arg);
+		return 0;
+	case FUSE_OPT_KEY_OPT:
+		/* -o key=value: ours when key is a [shmfs] key, else FUSE's. */
+		eq = strchr(arg, '=');
+		if (eq && (size_t)(eq - arg) < sizeof(keyname)) {
+			memcpy(keyname, arg, (size_t)(eq - arg));
+			keyname[eq - arg] = '\0';
+			if (config_is_shmfs_key(keyname)) {
+				config_add_option(a->cfg, keyname, eq + 1);
+				return 0;
+			}
+		}
+		return 1;
+	default:
+		return 1;
+	}
+}
+
+static void shmfs_fuse_log(enum fuse_log_level level, const char *fmt, va_list ap)
+{
+	char msg[1024];
+	size_t len;
+	enum log_level ours = level <= FUSE_LOG_ERR ? LOG_LEVEL_ERROR
+			    : level == FUSE_LOG_WARNING ? LOG_LEVEL_WARN
+			    : level <= FUSE_LOG_INFO ? LOG_LEVEL_INFO
+						    : LOG_LEVEL_DEBUG;
+
+	/* libfuse ends its messages with a newline; the sink adds its own. */
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	len = strlen(msg);
+	while (len && msg[len - 1] == '\n')
+		msg[--len] = '\0';
+	log_msg(ours, "%s", msg);
+}
+
+/* Read CONFIG (unless none) and the -o keys already recorded, then check
+ * them all. Errors go to stderr as FILE:LINE: why. */
+static int shmfs_load_config(struct config *cfg, const char *path)
+{
+	int rc = 0;
+
+	if (path && strcmp(path, "none") != 0 && strcmp(path, "shmfs") != 0) {
+		/* -o keys were recorded first but must override the file. */
+		struct config_entry *opts = cfg->entries;
+		size_t nopts = cfg->nentries;
+
+		cfg->entries = NULL;
+		cfg->nentries = 0;
+		rc = config_read_file(cfg, path);
+		for (size_t i = 0; i < nopts; i++) {
+			config_add_option(cfg, opts[i].key, opts[i].value);
+			free(opts[i].section);
+			free(opts[i].key);
+			free(opts[i].value);
+		}
+		free(opts);
+	}
+	if (config_validate(cfg) || rc) {
+		fputs(cfg->errors, stderr);
+		return -1;
+	}
+	return 0;
+}
+
+static void shmfs_raise_nofile(void)
+{
+	struct rlimit rl;
+
+	/* One O_PATH fd per known inode: use all the fds we may. */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+static int shmfs_open_root(struct shmfs *fs)
+{
+	struct stat st;
+	int rc;
+
+	rc = store_open(&fs->root_store, fs->cfg.shm_dir, fs->cfg.prefix, STORE_SHM,
+			fs->cfg.lifetime);
+	if (rc) {
+		log_errorx("shm_dir %s: %s", fs->cfg.shm_dir, strerror(-rc));
+		return -1;
+	}
+	if (fstat(fs->root_store.dirfd, &st)) {
+		log_warn("shm_dir %s", fs->cfg.shm_dir);
+		return -1;
+	}
+	fs->root.fd = fs->root_store.dirfd;
+	fs->root.dev = st.st_dev;
+	fs->root.ino = st.st_ino;
+	fs->root.type = S_IFDIR;
+	fs->root.store = &fs->root_store;
+	fs->root.top = 1;
+	fs->root.nlookup = 2;
+	pthread_mutex_init(&fs->root.lock, NULL);
+	if (itable_init(&fs->inodes)) {
+		log_errorx("out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+/* Answer FUSE_INIT before going to the background, so that a mount that
+ * cannot have what the config demands (passthrough=on) fails in the
+ * foreground with a clear message and exit status 1. */
+static int shmfs_handle_init(struct shmfs *fs)
+{
+	struct fuse_buf buf = { .mem = NULL };
+	int rc;
+
+	do {
+		rc = fuse_session_receive_buf(fs->se, &buf);
+	} while (rc == -EINTR);
+	if (rc <= 0) {
+		log_errorx("no FUSE_INIT from the kernel: %s", rc ? strerror(-rc) : "end of file");
+		free(buf.mem);
+		return -1;
+	}
+	fuse_session_process_buf(fs->se, &buf);
+	free(buf.mem);
+	return passthrough_decide(fs);
+}
+
+static int shmfs_loop(struct shmfs *fs, int single_thread)
+{
+	struct fuse_loop_config *lc;
+	int rc;
+
+	if (single_thread)
+		return fuse_session_loop(fs->se);
+	lc = fuse_loop_cfg_create();
+	if (!lc)
+		return -ENOMEM;
+	fuse_loop_cfg_set_clone_fd(lc, 0);
+	fuse_loop_cfg_set_max_threads(lc, 16);
+	rc = fuse_session_loop_mt(fs->se, lc);
+	fuse_loop_cfg_destroy(lc);
+	return rc;
+}
+
+static void shmfs_init(void *userdata, struct fuse_conn_info *conn)
+{
+	struct shmfs *fs = userdata;
+
+	/* Replies to READ can be spliced from the backing object. */
+	if (conn->capable & FUSE_CAP_SPLICE_WRITE)
+		conn->want |= FUSE_CAP_SPLICE_WRITE | FUSE_CAP_SPLICE_MOVE;
+	/* Writeback cache would let the kernel trust its own sizes over the
+	 * backing object's, and it rules out passthrough. */
+	conn->want &= ~FUSE_CAP_WRITEBACK_CACHE;
+	if (conn->capable & FUSE_CAP_READDIRPLUS)
+		conn->want |= FUSE_CAP_READDIRPLUS | FUSE_CAP_READDIRPLUS_AUTO;
+	(void)fs;
+}
+
+static void shmfs_destroy(struct shmfs *fs)
+{
+	if (fs->inodes.buckets)
+		itable_destroy(&fs->inodes);
+	store_close(&fs->root_store);
+	config_free(&fs->cfg);
+}
+
+int main(int argc, char *argv[])
+{
+	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
+	struct fuse_lowlevel_ops ops = shmfs_ops;
+	struct shmfs fs = { .root_store.dirfd = -1 };
+	struct shmfs_args a = { .cfg = &fs.cfg };
+	const char *mountpoint;
+	int rc, status = 1;
+
+	config_init(&fs.cfg);
+	if (fuse_opt_parse(&args, &a, shmfs_optspec, shmfs_opt_proc) == -1)
+		goto out_args;
+	if (a.help) {
+		shmfs_usage(stdout);
+		status = 0;
+		goto out_args;
+	}
+	if (a.version) {
+		printf("shmfs %s (libfuse %s)\n", SHMFS_VERSION, fuse_pkgversion());
+		status = 0;
+		goto out_args;
+	}
+	if (a.check_config) {
+		if (shmfs_load_config(&fs.cfg, a.check_config) == 0) {
+			config_print(&fs.cfg, stdout);
+			printf("configuration OK\n");
+			status = 0;
+		}
+		goto out_args;
+	}
+	if (a.too_many || a.npositional == 0) {
+		shmfs_usage(stderr);
+		goto out_args;
+	}
+	mountpoint = a.positional[a.npositional - 1];
+	if (shmfs_load_config(&fs.cfg, a.npositional == 2 ? a.positional[0] : NULL))
+		goto out_args;
+	log_set_level(a.debug ? LOG_LEVEL_DEBUG : (enum log_level)fs.cfg.log_level);
+	fuse_set_log_func(shmfs_fuse_log);
+	fs.timeout = fs.cfg.attr_timeout;
+
+	/* New objects get exactly the mode the kernel sends (already masked by
+	 * the caller's umask). */
+	umask(0);
+	shmfs_raise_nofile();
+	if (shmfs_open_root(&fs))
+		goto out_fs;
+
+	/* Permission checks are the kernel's, by the mode bits: always. */
+	if (fuse_opt_add_arg(&args, "-odefault_permissions,fsname=shmfs,subtype=shmfs"))
+		goto out_fs;
+	ops.init = shmfs_init;
+	fs.se = fuse_session_new(&args, &ops, sizeof(ops), &fs);
+	if (!fs.se)
+		goto out_fs;
+	if (fuse_set_signal_handlers(fs.se))
+		goto out_session;
+	if (fuse_session_mount(fs.se, mountpoint))
+		goto out_signals;
+	if (passthrough_setup(&fs) && fs.cfg.passthrough == PASSTHROUGH_ON)
+		goto out_unmount;
+	if (shmfs_handle_init(&fs))
+		goto out_unmount;
+	if (fuse_daemonize(a.foreground))
+		goto out_unmount;
+	if (!a.foreground)
+		log_to_syslog("shmfs");
+	log_info("mounted %s on %s (prefix '%s')", fs.cfg.shm_dir, mountpoint, fs.cfg.prefix);
+
+	rc = shmfs_loop(&fs, a.single_thread);
+	/* A positive value is the signal that ended the loop: a clean stop. */
+	status = rc < 0 ? 1 : 0;
+	log_info("unmounting %s", mountpoint);
+out_unmount:
+	fuse_session_unmount(fs.se);
+out_signals:
+	fuse_remove_signal_handlers(fs.se);
+out_session:
+	fuse_session_destroy(fs.se);
+out_fs:
+	shmfs_destroy(&fs);
+out_args:
+	free(a.positional[0]);
+	free(a.positional[1]);
+	free(a.check_config);
+	fuse_opt_free_args(&args);
+	return status;
+}

@@ -1,0 +1,219 @@
+/* ops_io.c: open files and the data path.
+ *
+ * Every open of an inode goes one of two ways, chosen when the first open
+ * comes and kept while any file stays open (the kernel refuses to mix them on
+ * one inode, see fs/fuse/iomode.c):
+ *  - passthrough: the kernel does read/write/mmap on the backing object
+ *    itself; all opens share one backing id, closed after the last release.
+ *  - cached: the FUSE page cache holds the shared pages; READ/WRITE come here
+ *    and are served from the backing fd. */
+#include "shmfs.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "passthrough.h"
+
+enum inode_io shmfs_io_choice(struct shmfs *fs, struct inode *in)
+{
+	enum inode_io io;
+
+	pthread_mutex_lock(&in->lock);
+	io = in->io;
+	pthread_mutex_unlock(&in->lock);
+	if (io != INODE_IO_CLOSED)
+		return io;
+	return fs->passthrough ? INODE_IO_PASSTHROUGH : INODE_IO_CACHED;
+}
+
+/* Account one more open file of in, backed by fd; registers the backing with
+ * the kernel on the first passthrough open. Returns the mode of this open. */
+static enum inode_io shmfs_io_begin(struct shmfs *fs, struct inode *in, int fd)
+{
+	enum inode_io io;
+
+	pthread_mutex_lock(&in->lock);
+	if (in->opens == 0) {
+		in->io = fs->passthrough ? INODE_IO_PASSTHROUGH : INODE_IO_CACHED;
+		if (in->io == INODE_IO_PASSTHROUGH) {
+			int id = passthrough_backing_open(fs, fd);
+
+			if (id < 0) {
+				log_warnx("passthrough registration failed (%s), "
+					  "opening in cached mode", strerror(-id));
+				in->io = INODE_IO_CACHED;
+			} else {
+				in->backing_id = id;
+			}
+		}
+	}
+	in->opens++;
+	io = in->io;
+	pthread_mutex_unlock(&in->lock);
+	return io;
+}
+
+static void shmfs_io_end(struct shmfs *fs, struct inode *in)
+{
+	pthread_mutex_lock(&in->lock);
+	if (--in->opens == 0) {
+		if (in->io == INODE_IO_PASSTHROUGH)
+			passthrough_backing_close(fs, in->backing_id);
+		in->backing_id = 0;
+		in->io = INODE_IO_CLOSED;
+	}
+	pthread_mutex_unlock(&in->lock);
+}
+
+/* The reply half of OPEN and CREATE (e is NULL for OPEN). If the kernel will
+ * not send RELEASE (the request was interrupted), undo the open here. */
+static void shmfs_reply_opened(fuse_req_t req, struct inode *in, const struct fuse_entry_param *e,
+			       struct fuse_file_info *fi, enum inode_io io)
+{
+	struct shmfs *fs = shmfs_data(req);
+	int rc;
+
+	if (io == INODE_IO_PASSTHROUGH) {
+		rc = e ? passthrough_reply_create(req, e, fi, in->backing_id)
+		       : passthrough_reply_open(req, fi, in->backing_id);
+	} else {
+		/* Without keep_cache the kernel drops every cached page of the
+		 * inode on open, under other processes' mappings too. */
+		fi->keep_cache = 1;
+		rc = e ? fuse_reply_create(req, e, fi) : fuse_reply_open(req, fi);
+	}
+	if (rc == -ENOENT) {
+		close((int)fi->fh);
+		shmfs_io_end(fs, in);
+		if (e)
+			itable_forget(&fs->inodes, in, 1);
+	}
+}
+
+void shmfs_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
+		  struct fuse_file_info *fi)
+{
+	struct shmfs *fs = shmfs_data(req);
+	struct inode *dir = shmfs_inode(req, parent);
+	struct fuse_entry_param e;
+	struct inode *in;
+	int fd = -1, err;
+
+	err = shmfs_make(req, dir, name, S_IFREG | (mode & 07777), fi->flags, &fd);
+	if (err == EEXIST && !(fi->flags & O_EXCL)) {
+		/* Made by someone else since the kernel looked: open it. */
+		err = shmfs_do_lookup(fs, dir, name, &e);
+		if (err) {
+			fuse_reply_err(req, err);
+			return;
+		}
+		in = shmfs_inode(req, e.ino);
+		fd = shmfs_open_backing(in, shmfs_backing_flags(fi->flags));
+		if (fd < 0) {
+			itable_forget(&fs->inodes, in, 1);
+			fuse_reply_err(req, -fd);
+			return;
+		}
+	} else {
+		if (!err) {
+			char path[64];
+			int opath;
+
+			/* The entry of what was made, even if renamed meanwhile. */
+			shmfs_fd_path(fd, path, sizeof(path));
+			opath = open(path, O_PATH | O_CLOEXEC);
+			err = opath < 0 ? errno : shmfs_entry(fs, dir, opath, &e);
+			if (err)
+				close(fd);
+		}
+		if (err) {
+			fuse_reply_err(req, err);
+			return;
+		}
+		in = shmfs_inode(req, e.ino);
+	}
+	fi->fh = (uint64_t)fd;
+	shmfs_reply_opened(req, in, &e, fi, shmfs_io_begin(fs, in, fd));
+}
+
+void shmfs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct inode *in = shmfs_inode(req, ino);
+	int fd;
+
+	fd = shmfs_open_backing(in, shmfs_backing_flags(fi->flags));
+	if (fd == -EACCES || fd == -EROFS) /* not root: only what the caller asked */
+		fd = shmfs_open_backing(in, (shmfs_backing_flags(fi->flags) & ~O_ACCMODE) |
+						    (fi->flags & O_ACCMODE));
+	if (fd < 0) {
+		fuse_reply_err(req, -fd);
+		return;
+	}
+	fi->fh = (uint64_t)fd;
+	shmfs_reply_opened(req, in, NULL, fi, shmfs_io_begin(shmfs_data(req), in, fd));
+}
+
+void shmfs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		struct fuse_file_info *fi)
+{
+	struct fuse_bufvec buf = FUSE_BUFVEC_INIT(size);
+
+	(void)ino;
+	/* An fd-backed reply: libfuse splices from the backing when it can. */
+	buf.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
+	buf.buf[0].fd = (int)fi->fh;
+	buf.buf[0].pos = off;
+	fuse_reply_data(req, &buf, FUSE_BUF_SPLICE_MOVE);
+}
+
+void shmfs_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *in_buf, off_t off,
+		     struct fuse_file_info *fi)
+{
+	struct fuse_bufvec out = FUSE_BUFVEC_INIT(fuse_buf_size(in_buf));
+	ssize_t n;
+
+	(void)ino;
+	out.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
+	out.buf[0].fd = (int)fi->fh;
+	out.buf[0].pos = off;
+	n = fuse_buf_copy(&out, in_buf, 0);
+	if (n < 0)
+		fuse_reply_err(req, (int)-n);
+	else
+		fuse_reply_write(req, (size_t)n);
+}
+
+/* close() of a duplicate: what a close of the backing object would do. */
+void shmfs_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	int fd = dup((int)fi->fh);
+
+	(void)ino;
+	fuse_reply_err(req, fd < 0 || close(fd) ? errno : 0);
+}
+
+void shmfs_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)
+{
+	int fd = (int)fi->fh;
+
+	(void)ino;
+	fuse_reply_err(req, (datasync ? fdatasync(fd) : fsync(fd)) ? errno : 0);
+}
+
+void shmfs_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset, off_t length,
+		     struct fuse_file_info *fi)
+{
+	(void)ino;
+	fuse_reply_err(req, fallocate((int)fi->fh, mode, offset, length) ? errno : 0);
+}
+
+void shmfs_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	close((int)fi->fh);
+	shmfs_io_end(shmfs_data(req), shmfs_inode(req, ino));
+	fuse_reply_err(req, 0);
+}

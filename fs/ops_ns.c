@@ -1,0 +1,358 @@
+/* ops_ns.c: the namespace: lookup, attributes, create, remove, rename. */
+#include "shmfs.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+struct inode *shmfs_inode(fuse_req_t req, fuse_ino_t ino)
+{
+	if (ino == FUSE_ROOT_ID)
+		return &shmfs_data(req)->root;
+	return (struct inode *)(uintptr_t)ino;
+}
+
+static fuse_ino_t shmfs_nodeid(struct shmfs *fs, struct inode *in)
+{
+	return in == &fs->root ? FUSE_ROOT_ID : (fuse_ino_t)(uintptr_t)in;
+}
+
+void shmfs_fd_path(int fd, char *buf, size_t len)
+{
+	snprintf(buf, len, "/proc/self/fd/%d", fd);
+}
+
+int shmfs_entry(struct shmfs *fs, struct inode *dir, int opath, struct fuse_entry_param *e)
+{
+	struct inode *in;
+	int err;
+
+	memset(e, 0, sizeof(*e));
+	e->attr_timeout = fs->timeout;
+	e->entry_timeout = fs->timeout;
+	if (fstat(opath, &e->attr)) {
+		err = errno;
+		close(opath);
+		return err;
+	}
+	/* Whatever is not a segment or a directory is not there. */
+	if (!store_type_shown(e->attr.st_mode)) {
+		close(opath);
+		return ENOENT;
+	}
+	in = itable_acquire(&fs->inodes, opath, &e->attr, dir->store, 0);
+	if (!in)
+		return ENOMEM;
+	e->ino = shmfs_nodeid(fs, in);
+	return 0;
+}
+
+int shmfs_do_lookup(struct shmfs *fs, struct inode *dir, const char *name,
+		    struct fuse_entry_param *e)
+{
+	char bname[NAME_MAX + 1];
+	int fd, err;
+
+	memset(e, 0, sizeof(*e));
+	e->attr_timeout = fs->timeout;
+	e->entry_timeout = fs->timeout;
+	err = store_backing_name(dir->store, dir->top, name, bname, sizeof(bname));
+	if (err)
+		return -err;
+	fd = openat(dir->fd, bname, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return errno;
+	return shmfs_entry(fs, dir, fd, e);
+}
+
+int shmfs_open_backing(struct inode *in, int flags)
+{
+	char path[64];
+	int fd;
+
+	shmfs_fd_path(in->fd, path, sizeof(path));
+	fd = open(path, flags);
+	return fd < 0 ? -errno : fd;
+}
+
+void shmfs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	struct shmfs *fs = shmfs_data(req);
+	struct fuse_entry_param e;
+	int err;
+
+	err = shmfs_do_lookup(fs, shmfs_inode(req, parent), name, &e);
+	if (err == ENOENT) {
+		/* A negative entry: the kernel caches the absence for the
+		 * entry timeout, so a create need not ask twice. */
+		e.ino = 0;
+		fuse_reply_entry(req, &e);
+		return;
+	}
+	if (err)
+		fuse_reply_err(req, err);
+	else
+		fuse_reply_entry(req, &e);
+}
+
+void shmfs_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
+{
+	struct shmfs *fs = shmfs_data(req);
+
+	if (ino != FUSE_ROOT_ID)
+		itable_forget(&fs->inodes, shmfs_inode(req, ino), nlookup);
+	fuse_reply_none(req);
+}
+
+void shmfs_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_data *forgets)
+{
+	struct shmfs *fs = shmfs_data(req);
+
+	for (size_t i = 0; i < count; i++)
+		if (forgets[i].ino != FUSE_ROOT_ID)
+			itable_forget(&fs->inodes, shmfs_inode(req, forgets[i].ino),
+				      forgets[i].nlookup);
+	fuse_reply_none(req);
+}
+
+void shmfs_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct inode *in = shmfs_inode(req, ino);
+	struct stat st;
+
+	(void)fi;
+	if (fstat(in->fd, &st)) {
+		fuse_reply_err(req, errno);
+		return;
+	}
+	fuse_reply_attr(req, &st, shmfs_data(req)->timeout);
+}
+
+/* Apply the changes of a SETATTR; fd is an open file of the inode or -1. */
+static int shmfs_do_setattr(struct inode *in, int fd, const struct stat *attr, int valid)
+{
+	char path[64];
+
+	shmfs_fd_path(in->fd, path, sizeof(path));
+	if (valid & FUSE_SET_ATTR_MODE) {
+		if (fchmodat(AT_FDCWD, path, attr->st_mode & 07777, 0))
+			return errno;
+	}
+	if (valid & (FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID)) {
+		uid_t uid = (valid & FUSE_SET_ATTR_UID) ? attr->st_uid : (uid_t)-1;
+		gid_t gid = (valid & FUSE_SET_ATTR_GID) ? attr->st_gid : (gid_t)-1;
+
+		if (fchownat(in->fd, "", uid, gid, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW))
+			return errno;
+	}
+	if (valid & FUSE_SET_ATTR_SIZE) {
+		int rc = fd >= 0 ? ftruncate(fd, attr->st_size) : truncate(path, attr->st_size);
+
+		if (rc)
+			return errno;
+	}
+	if (valid & (FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_MTIME)) {
+		struct timespec tv[2] = { { .tv_nsec = UTIME_OMIT }, { .tv_nsec = UTIME_OMIT } };
+
+		if (valid & FUSE_SET_ATTR_ATIME_NOW)
+			tv[0].tv_nsec = UTIME_NOW;
+		else if (valid & FUSE_SET_ATTR_ATIME)
+			tv[0] = attr->st_atim;
+		if (valid & FUSE_SET_ATTR_MTIME_NOW)
+			tv[1].tv_nsec = UTIME_NOW;
+		else if (valid & FUSE_SET_ATTR_MTIME)
+			tv[1] = attr->st_mtim;
+		if (utimensat(AT_FDCWD, path, tv, 0))
+			return errno;
+	}
+	return 0;
+}
+
+void shmfs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int valid,
+		   struct fuse_file_info *fi)
+{
+	struct inode *in = shmfs_inode(req, ino);
+	int err = shmfs_do_setattr(in, fi ? (int)fi->fh : -1, attr, valid);
+
+	if (err) {
+		fuse_reply_err(req, err);
+		return;
+	}
+	shmfs_getattr(req, ino, fi);
+}
+
+/* The owner a new object in dir gets: the caller, or, in a set-group-ID
+ * directory, the directory's group (which the backing store already gave). */
+static int shmfs_give_to_caller(fuse_req_t req, struct inode *dir, int fd, const char *name)
+{
+	const struct fuse_ctx *ctx = fuse_req_ctx(req);
+	gid_t gid = ctx->gid;
+	struct stat dst;
+
+	if (fstat(dir->fd, &dst) == 0 && (dst.st_mode & S_ISGID))
+		gid = (gid_t)-1;
+	if (fchownat(fd, name, ctx->uid, gid, AT_SYMLINK_NOFOLLOW | (*name ? 0 : AT_EMPTY_PATH))) {
+		/* A daemon that is not root can only make its own files. */
+		if (errno == EPERM && geteuid() != 0)
+			return 0;
+		return errno;
+	}
+	return 0;
+}
+
+/* Open flags for the daemon's own open of a backing object: it reads and
+ * writes for the kernel, which has checked the caller's access already. */
+int shmfs_backing_flags(int flags)
+{
+	return (flags & ~(O_ACCMODE | O_APPEND | O_DIRECT | O_NOCTTY | O_CREAT | O_EXCL |
+			  O_NOFOLLOW)) | O_RDWR | O_CLOEXEC;
+}
+
+static int shmfs_make_file(fuse_req_t req, struct inode *dir, const char *bname,
+			   mode_t mode, int flags, int *fdp)
+{
+	int fd, err;
+
+	fd = openat(dir->fd, bname, shmfs_backing_flags(flags) | O_CREAT | O_EXCL | O_NOFOLLOW,
+		    mode & 07777);
+	if (fd < 0)
+		return errno;
+	err = shmfs_give_to_caller(req, dir, fd, "");
+	if (err) {
+		unlinkat(dir->fd, bname, 0);
+		close(fd);
+		return err;
+	}
+	if (fdp)
+		*fdp = fd;
+	else
+		close(fd);
+	return 0;
+}
+
+int shmfs_make(fuse_req_t req, struct inode *dir, const char *name, mode_t mode,
+	       int flags, int *fd)
+{
+	char bname[NAME_MAX + 1];
+	int err;
+
+	err = store_backing_name(dir->store, dir->top, name, bname, sizeof(bname));
+	if (err)
+		return -err;
+	if (S_ISREG(mode))
+		return shmfs_make_file(req, dir, bname, mode, flags, fd);
+	if (!S_ISDIR(mode))
+		return EPERM; /* device nodes, fifos and sockets are not segments */
+	if (mkdirat(dir->fd, bname, mode & 07777))
+		return errno;
+	err = shmfs_give_to_caller(req, dir, dir->fd, bname);
+	if (err)
+		unlinkat(dir->fd, bname, AT_REMOVEDIR);
+	return err;
+}
+
+static void shmfs_make_reply(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
+{
+	struct shmfs *fs = shmfs_data(req);
+	struct inode *dir = shmfs_inode(req, parent);
+	struct fuse_entry_param e;
+	int err;
+
+	err = shmfs_make(req, dir, name, mode, O_RDWR, NULL);
+	if (!err)
+		err = shmfs_do_lookup(fs, dir, name, &e);
+	if (err)
+		fuse_reply_err(req, err);
+	else
+		fuse_reply_entry(req, &e);
+}
+
+void shmfs_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, dev_t rdev)
+{
+	(void)rdev;
+	shmfs_make_reply(req, parent, name, mode);
+}
+
+void shmfs_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
+{
+	shmfs_make_reply(req, parent, name, S_IFDIR | (mode & 07777));
+}
+
+/* Symlinks and hard links are not segments. */
+void shmfs_symlink(fuse_req_t req, const char *link, fuse_ino_t parent, const char *name)
+{
+	(void)link;
+	(void)parent;
+	(void)name;
+	fuse_reply_err(req, EPERM);
+}
+
+void shmfs_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const char *newname)
+{
+	(void)ino;
+	(void)newparent;
+	(void)newname;
+	fuse_reply_err(req, EPERM);
+}
+
+static void shmfs_remove(fuse_req_t req, fuse_ino_t parent, const char *name, int flags)
+{
+	struct inode *dir = shmfs_inode(req, parent);
+	char bname[NAME_MAX + 1];
+	int err;
+
+	err = store_backing_name(dir->store, dir->top, name, bname, sizeof(bname));
+	if (!err && unlinkat(dir->fd, bname, flags))
+		err = -errno;
+	fuse_reply_err(req, -err);
+}
+
+void shmfs_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	shmfs_remove(req, parent, name, 0);
+}
+
+void shmfs_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	shmfs_remove(req, parent, name, AT_REMOVEDIR);
+}
+
+void shmfs_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newparent,
+		  const char *newname, unsigned int flags)
+{
+	struct inode *from = shmfs_inode(req, parent);
+	struct inode *to = shmfs_inode(req, newparent);
+	char bfrom[NAME_MAX + 1], bto[NAME_MAX + 1];
+	int err;
+
+	if (flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE)) {
+		fuse_reply_err(req, EINVAL);
+		return;
+	}
+	if (from->store != to->store) {
+		fuse_reply_err(req, EXDEV);
+		return;
+	}
+	err = store_backing_name(from->store, from->top, name, bfrom, sizeof(bfrom));
+	if (!err)
+		err = store_backing_name(to->store, to->top, newname, bto, sizeof(bto));
+	if (!err && renameat2(from->fd, bfrom, to->fd, bto, flags))
+		err = -errno;
+	fuse_reply_err(req, -err);
+}
+
+void shmfs_statfs(fuse_req_t req, fuse_ino_t ino)
+{
+	struct inode *in = shmfs_inode(req, ino);
+	struct statvfs sv;
+
+	if (fstatvfs(in->fd, &sv)) {
+		fuse_reply_err(req, errno);
+		return;
+	}
+	fuse_reply_statfs(req, &sv);
+}

@@ -1,0 +1,164 @@
+/* ops_xattr.c: user.shmfs.* attributes describe a segment; other extended
+ * attributes are the backing object's own. */
+#include "shmfs.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#define SHMFS_XATTR_PREFIX "user.shmfs."
+
+static const char *const shmfs_xattrs[] = {
+	"user.shmfs.backend",
+	"user.shmfs.backing",
+	"user.shmfs.io",
+};
+
+#define N_SHMFS_XATTRS (sizeof(shmfs_xattrs) / sizeof(shmfs_xattrs[0]))
+
+static int shmfs_is_own_xattr(const char *name)
+{
+	return strncmp(name, SHMFS_XATTR_PREFIX, strlen(SHMFS_XATTR_PREFIX)) == 0;
+}
+
+/* Whether in has the attribute shmfs_xattrs[i]: io is for segments only. */
+static int shmfs_has_xattr(struct inode *in, size_t i)
+{
+	return strcmp(shmfs_xattrs[i], "user.shmfs.io") != 0 || in->type == S_IFREG;
+}
+
+/* The value of one of our attributes into buf; returns its length or -errno. */
+static int shmfs_xattr_value(struct shmfs *fs, struct inode *in, const char *name,
+			     char *buf, size_t len)
+{
+	char path[64];
+	ssize_t n;
+
+	if (strcmp(name, "user.shmfs.backend") == 0)
+		return snprintf(buf, len, "%s", store_backend_name(in->store->backend));
+	if (strcmp(name, "user.shmfs.backing") == 0) {
+		shmfs_fd_path(in->fd, path, sizeof(path));
+		n = readlink(path, buf, len - 1);
+		if (n < 0)
+			return -errno;
+		buf[n] = '\0';
+		return (int)n;
+	}
+	if (strcmp(name, "user.shmfs.io") == 0 && in->type == S_IFREG) {
+		enum inode_io io = shmfs_io_choice(fs, in);
+
+		return snprintf(buf, len, "%s", io == INODE_IO_PASSTHROUGH ? "passthrough" : "cached");
+	}
+	return -ENODATA;
+}
+
+static void shmfs_reply_value(fuse_req_t req, const char *value, size_t len, size_t size)
+{
+	if (size == 0)
+		fuse_reply_xattr(req, len);
+	else if (len > size)
+		fuse_reply_err(req, ERANGE);
+	else
+		fuse_reply_buf(req, value, len);
+}
+
+void shmfs_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
+{
+	struct inode *in = shmfs_inode(req, ino);
+	char path[64], *buf;
+	ssize_t n;
+
+	if (shmfs_is_own_xattr(name)) {
+		char value[PATH_MAX];
+		int len = shmfs_xattr_value(shmfs_data(req), in, name, value, sizeof(value));
+
+		if (len < 0)
+			fuse_reply_err(req, -len);
+		else
+			shmfs_reply_value(req, value, (size_t)len, size);
+		return;
+	}
+	shmfs_fd_path(in->fd, path, sizeof(path));
+	buf = size ? malloc(size) : NULL;
+	if (size && !buf) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	n = getxattr(path, name, buf, size);
+	if (n < 0)
+		fuse_reply_err(req, errno);
+	else
+		shmfs_reply_value(req, buf, (size_t)n, size);
+	free(buf);
+}
+
+/* The backing object's names minus user.shmfs.*, then ours. */
+void shmfs_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
+{
+	struct inode *in = shmfs_inode(req, ino);
+	char path[64], *list, *out, *p;
+	ssize_t n = 0;
+	size_t len = 0, cap;
+
+	shmfs_fd_path(in->fd, path, sizeof(path));
+	cap = 256;
+	for (size_t i = 0; i < N_SHMFS_XATTRS; i++)
+		cap += strlen(shmfs_xattrs[i]) + 1;
+	n = listxattr(path, NULL, 0);
+	if (n < 0)
+		n = 0;
+	list = malloc((size_t)n + 1);
+	out = malloc((size_t)n + cap);
+	if (!list || !out) {
+		free(list);
+		free(out);
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	n = n ? listxattr(path, list, (size_t)n) : 0;
+	for (p = list; n > 0 && p < list + n; p += strlen(p) + 1) {
+		if (!shmfs_is_own_xattr(p)) {
+			memcpy(out + len, p, strlen(p) + 1);
+			len += strlen(p) + 1;
+		}
+	}
+	for (size_t i = 0; i < N_SHMFS_XATTRS; i++) {
+		if (shmfs_has_xattr(in, i)) {
+			memcpy(out + len, shmfs_xattrs[i], strlen(shmfs_xattrs[i]) + 1);
+			len += strlen(shmfs_xattrs[i]) + 1;
+		}
+	}
+	shmfs_reply_value(req, out, len, size);
+	free(list);
+	free(out);
+}
+
+void shmfs_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char *value,
+		    size_t size, int flags)
+{
+	struct inode *in = shmfs_inode(req, ino);
+	char path[64];
+
+	if (shmfs_is_own_xattr(name)) {
+		fuse_reply_err(req, EPERM); /* they describe the segment; read-only */
+		return;
+	}
+	shmfs_fd_path(in->fd, path, sizeof(path));
+	fuse_reply_err(req, setxattr(path, name, value, size, flags) ? errno : 0);
+}
+
+void shmfs_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
+{
+	struct inode *in = shmfs_inode(req, ino);
+	char path[64];
+
+	if (shmfs_is_own_xattr(name)) {
+		fuse_reply_err(req, EPERM);
+		return;
+	}
+	shmfs_fd_path(in->fd, path, sizeof(path));
+	fuse_reply_err(req, removexattr(path, name) ? errno : 0);
+}

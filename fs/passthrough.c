@@ -1,0 +1,245 @@
+/* passthrough.c: kernel FUSE passthrough negotiated by hand (libfuse 3.14
+ * knows nothing of it). See fuse_abi.h for the ABI and fs/fuse/iomode.c and
+ * fs/fuse/passthrough.c in the kernel for the rules followed here. */
+#include "passthrough.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <stdio.h>
+#include <sys/ioctl.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+
+#include "fuse_abi.h"
+#include "log.h"
+
+#define OVERLAYFS_MAGIC 0x794c7630
+
+static int passthrough_have_cap_sys_admin(void)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct data[2];
+
+	if (syscall(SYS_capget, &hdr, data))
+		return 0;
+	return !!(data[CAP_SYS_ADMIN / 32].effective & (1u << (CAP_SYS_ADMIN % 32)));
+}
+
+/* Backing files on a stacking filesystem (overlayfs, as in many containers)
+ * need a stack depth of 2; tmpfs and disk filesystems need 1. */
+static uint32_t passthrough_stack_depth(struct shmfs *fs)
+{
+	struct statfs sf;
+
+	if (fstatfs(fs->root_store.dirfd, &sf) == 0 && sf.f_type == OVERLAYFS_MAGIC)
+		return 2;
+	return 1;
+}
+
+/* Notes the FUSE_INIT request and whether the kernel offers passthrough. */
+static ssize_t passthrough_io_read(int fd, void *buf, size_t len, void *userdata)
+{
+	struct shmfs *fs = userdata;
+	ssize_t n = read(fd, buf, len);
+	const struct shmfs_fuse_in_header *in = buf;
+	const struct shmfs_fuse_init_in *init = (const void *)(in + 1);
+
+	if (n >= (ssize_t)(sizeof(*in) + sizeof(*init)) && in->opcode == SHMFS_FUSE_INIT) {
+		fs->init_unique = in->unique;
+		fs->kernel_offers_passthrough = (init->flags & SHMFS_FUSE_INIT_EXT) &&
+						(init->flags2 & SHMFS_FUSE_PASSTHROUGH_FLAGS2);
+	}
+	return n;
+}
+
+static uint32_t *init_out_u32(struct iovec *iov, size_t offset)
+{
+	return (uint32_t *)((char *)iov->iov_base + offset);
+}
+
+/* Patches the FUSE_INIT reply (iov[1] is fuse_init_out) to ask for
+ * passthrough. The kernel refuses passthrough with writeback cache. */
+static ssize_t passthrough_io_writev(int fd, struct iovec *iov, int count, void *userdata)
+{
+	struct shmfs *fs = userdata;
+	const struct shmfs_fuse_out_header *out = iov[0].iov_base;
+
+	if (fs->init_unique && count >= 2 && iov[0].iov_len >= sizeof(*out) &&
+	    out->unique == fs->init_unique) {
+		if (out->error == 0 && iov[1].iov_len >= SHMFS_INIT_OUT_MAX_STACK_DEPTH + 4 &&
+		    fs->kernel_offers_passthrough && passthrough_have_cap_sys_admin()) {
+			*init_out_u32(&iov[1], SHMFS_INIT_OUT_FLAGS) |= SHMFS_FUSE_INIT_EXT;
+			*init_out_u32(&iov[1], SHMFS_INIT_OUT_FLAGS) &= ~SHMFS_FUSE_WRITEBACK_CACHE;
+			*init_out_u32(&iov[1], SHMFS_INIT_OUT_FLAGS2) |= SHMFS_FUSE_PASSTHROUGH_FLAGS2;
+			*init_out_u32(&iov[1], SHMFS_INIT_OUT_MAX_STACK_DEPTH) =
+				passthrough_stack_depth(fs);
+			fs->passthrough_negotiated = 1;
+		}
+		fs->init_unique = 0;
+	}
+	return writev(fd, iov, count);
+}
+
+int passthrough_setup(struct shmfs *fs)
+{
+	static const struct fuse_custom_io io = {
+		.read = passthrough_io_read,
+		.writev = passthrough_io_writev,
+	};
+	int rc;
+
+	if (fs->cfg.passthrough == PASSTHROUGH_OFF)
+		return 0;
+	rc = fuse_session_custom_io(fs->se, &io, fuse_session_fd(fs->se));
+	if (rc)
+		log_warnx("cannot hook FUSE_INIT for passthrough: %s", strerror(-rc));
+	return rc;
+}
+
+int passthrough_backing_open(struct shmfs *fs, int fd)
+{
+	struct shmfs_fuse_backing_map map = { .fd = fd };
+	int id = ioctl(fuse_session_fd(fs->se), SHMFS_FUSE_DEV_IOC_BACKING_OPEN, &map);
+
+	return id < 0 ? -errno : id;
+}
+
+void passthrough_backing_close(struct shmfs *fs, int backing_id)
+{
+	uint32_t id = (uint32_t)backing_id;
+
+	if (ioctl(fuse_session_fd(fs->se), SHMFS_FUSE_DEV_IOC_BACKING_CLOSE, &id))
+		log_warn("closing passthrough backing %d", backing_id);
+}
+
+/* Register and drop an unnamed file of the store: proves that the kernel
+ * takes this store's objects as backing files. */
+static int passthrough_probe(struct shmfs *fs)
+{
+	int fd, id;
+
+	fd = openat(fs->root_store.dirfd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		char path[PATH_MAX];
+
+		if (snprintf(path, sizeof(path), "%s/.shmfs-probe-%d", fs->root_store.path,
+			     (int)getpid()) >= (int)sizeof(path))
+			return -ENAMETOOLONG;
+		fd = open(path, O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, 0600);
+		if (fd < 0)
+			return -errno;
+		unlink(path);
+	}
+	id = passthrough_backing_open(fs, fd);
+	close(fd);
+	if (id < 0)
+		return id;
+	passthrough_backing_close(fs, id);
+	return 0;
+}
+
+int passthrough_decide(struct shmfs *fs)
+{
+	int rc;
+
+	fs->passthrough = 0;
+	if (fs->cfg.passthrough == PASSTHROUGH_OFF) {
+		snprintf(fs->passthrough_why, sizeof(fs->passthrough_why), "passthrough=off");
+		return 0;
+	}
+	if (!fs->kernel_offers_passthrough)
+		snprintf(fs->passthrough_why, sizeof(fs->passthrough_why),
+			 "the kernel does not offer FUSE passthrough (needs Linux 6.9 or later)");
+	else if (!passthrough_have_cap_sys_admin())
+		snprintf(fs->passthrough_why, sizeof(fs->passthrough_why),
+			 "the daemon lacks CAP_SYS_ADMIN, which FUSE passthrough needs");
+	else if (!fs->passthrough_negotiated)
+		snprintf(fs->passthrough_why, sizeof(fs->passthrough_why),
+			 "FUSE_INIT could not be patched to ask for passthrough");
+	else if ((rc = passthrough_probe(fs)) < 0)
+		snprintf(fs->passthrough_why, sizeof(fs->passthrough_why),
+			 "the kernel refused a backing file in shm_dir: %s", strerror(-rc));
+	else
+		fs->passthrough = 1;
+
+	if (fs->passthrough) {
+		log_info("data path: kernel passthrough (zero-copy)");
+		return 0;
+	}
+	if (fs->cfg.passthrough == PASSTHROUGH_ON) {
+		log_errorx("passthrough=on, but %s", fs->passthrough_why);
+		return -1;
+	}
+	log_info("data path: cached mode, passthrough unavailable: %s", fs->passthrough_why);
+	return 0;
+}
+
+int passthrough_reply_open(fuse_req_t req, const struct fuse_file_info *fi, int backing_id)
+{
+	/* Only DIRECT_IO, PARALLEL_DIRECT_WRITES and NOFLUSH may go with
+	 * PASSTHROUGH (KEEP_CACHE fails the open with EIO). NOFLUSH spares a
+	 * round trip per close: there is nothing to flush, data is in the
+	 * backing object already. */
+	struct shmfs_fuse_open_out out = {
+		.fh = fi->fh,
+		.open_flags = SHMFS_FOPEN_PASSTHROUGH | SHMFS_FOPEN_NOFLUSH,
+		.backing_id = backing_id,
+	};
+
+	return fuse_reply_buf(req, (const char *)&out, sizeof(out));
+}
+
+static uint64_t timeout_sec(double t)
+{
+	return t <= 0 ? 0 : (uint64_t)t;
+}
+
+static uint32_t timeout_nsec(double t)
+{
+	return t <= 0 ? 0 : (uint32_t)((t - (double)(uint64_t)t) * 1e9);
+}
+
+static void passthrough_fill_attr(struct shmfs_fuse_attr *a, const struct stat *st)
+{
+	a->ino = st->st_ino;
+	a->size = (uint64_t)st->st_size;
+	a->blocks = (uint64_t)st->st_blocks;
+	a->atime = (uint64_t)st->st_atim.tv_sec;
+	a->mtime = (uint64_t)st->st_mtim.tv_sec;
+	a->ctime = (uint64_t)st->st_ctim.tv_sec;
+	a->atimensec = (uint32_t)st->st_atim.tv_nsec;
+	a->mtimensec = (uint32_t)st->st_mtim.tv_nsec;
+	a->ctimensec = (uint32_t)st->st_ctim.tv_nsec;
+	a->mode = st->st_mode;
+	a->nlink = (uint32_t)st->st_nlink;
+	a->uid = st->st_uid;
+	a->gid = st->st_gid;
+	a->rdev = (uint32_t)st->st_rdev;
+	a->blksize = (uint32_t)st->st_blksize;
+}
+
+int passthrough_reply_create(fuse_req_t req, const struct fuse_entry_param *e,
+			     const struct fuse_file_info *fi, int backing_id)
+{
+	struct {
+		struct shmfs_fuse_entry_out entry;
+		struct shmfs_fuse_open_out open;
+	} out;
+
+	memset(&out, 0, sizeof(out));
+	out.entry.nodeid = e->ino;
+	out.entry.generation = e->generation;
+	out.entry.entry_valid = timeout_sec(e->entry_timeout);
+	out.entry.entry_valid_nsec = timeout_nsec(e->entry_timeout);
+	out.entry.attr_valid = timeout_sec(e->attr_timeout);
+	out.entry.attr_valid_nsec = timeout_nsec(e->attr_timeout);
+	passthrough_fill_attr(&out.entry.attr, &e->attr);
+	out.open.fh = fi->fh;
+	out.open.open_flags = SHMFS_FOPEN_PASSTHROUGH | SHMFS_FOPEN_NOFLUSH;
+	out.open.backing_id = backing_id;
+	return fuse_reply_buf(req, (const char *)&out, sizeof(out));
+}

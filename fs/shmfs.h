@@ -1,0 +1,111 @@
+/* shmfs.h: the mount's context, shared by the FUSE handlers. */
+#ifndef SHMFS_SHMFS_H
+#define SHMFS_SHMFS_H
+
+#define FUSE_USE_VERSION 312
+#include <fuse_lowlevel.h>
+
+#include <stdint.h>
+
+#include "config.h"
+#include "inode.h"
+#include "store.h"
+
+struct shmfs {
+	struct config cfg;
+	struct store root_store;
+	struct inode root;           /* FUSE_ROOT_ID: the root store's top directory */
+	struct inode_table inodes;
+	struct fuse_session *se;
+	double timeout;              /* entry and attribute timeout, seconds */
+
+	/* Passthrough state, fixed once FUSE_INIT is answered. */
+	int kernel_offers_passthrough; /* FUSE_INIT offered FUSE_PASSTHROUGH */
+	uint64_t init_unique;          /* unique of the FUSE_INIT request, or 0 */
+	int passthrough_negotiated;    /* the INIT reply asked for it */
+	int passthrough;               /* opens may use kernel passthrough */
+	char passthrough_why[256];     /* why not, when passthrough is 0 */
+};
+
+static inline struct shmfs *shmfs_data(fuse_req_t req)
+{
+	return fuse_req_userdata(req);
+}
+
+struct inode *shmfs_inode(fuse_req_t req, fuse_ino_t ino);
+
+/* Lookup of name in dir: fills e, and the found inode gains a lookup.
+ * Returns 0 or an errno (positive). */
+int shmfs_do_lookup(struct shmfs *fs, struct inode *dir, const char *name,
+		    struct fuse_entry_param *e);
+
+/* Fill e for the object behind the O_PATH fd opath, which is taken. */
+int shmfs_entry(struct shmfs *fs, struct inode *dir, int opath, struct fuse_entry_param *e);
+
+/* A new open of in's backing object with flags: an fd, or -errno. */
+int shmfs_open_backing(struct inode *in, int flags);
+
+/* "/proc/self/fd/N" for an O_PATH fd, to reach the object by path. */
+void shmfs_fd_path(int fd, char *buf, size_t len);
+
+/* Flags for the daemon's own open of a backing object for an open with flags. */
+int shmfs_backing_flags(int flags);
+
+/* The data path mode an open of in would use now. */
+enum inode_io shmfs_io_choice(struct shmfs *fs, struct inode *in);
+
+extern const struct fuse_lowlevel_ops shmfs_ops;
+
+/* ops_ns.c */
+void shmfs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name);
+void shmfs_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup);
+void shmfs_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_data *forgets);
+void shmfs_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
+void shmfs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int valid,
+		   struct fuse_file_info *fi);
+void shmfs_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, dev_t rdev);
+void shmfs_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode);
+void shmfs_symlink(fuse_req_t req, const char *link, fuse_ino_t parent, const char *name);
+void shmfs_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const char *newname);
+void shmfs_unlink(fuse_req_t req, fuse_ino_t parent, const char *name);
+void shmfs_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name);
+void shmfs_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newparent,
+		  const char *newname, unsigned int flags);
+void shmfs_statfs(fuse_req_t req, fuse_ino_t ino);
+
+/* Create a regular file or directory name in dir as the caller of req.
+ * For a file, *fd (when fd is not NULL) receives an open of it with flags.
+ * Returns 0 or a positive errno. */
+int shmfs_make(fuse_req_t req, struct inode *dir, const char *name, mode_t mode,
+	       int flags, int *fd);
+
+/* ops_dir.c */
+void shmfs_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
+void shmfs_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		   struct fuse_file_info *fi);
+void shmfs_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		       struct fuse_file_info *fi);
+void shmfs_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
+
+/* ops_xattr.c */
+void shmfs_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size);
+void shmfs_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size);
+void shmfs_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char *value,
+		    size_t size, int flags);
+void shmfs_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name);
+
+/* ops_io.c */
+void shmfs_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
+		  struct fuse_file_info *fi);
+void shmfs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
+void shmfs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		struct fuse_file_info *fi);
+void shmfs_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *in_buf, off_t off,
+		     struct fuse_file_info *fi);
+void shmfs_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
+void shmfs_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi);
+void shmfs_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset, off_t length,
+		     struct fuse_file_info *fi);
+void shmfs_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
+
+#endif

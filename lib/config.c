@@ -1,0 +1,565 @@
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <ini.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "log.h"
+
+/* inih hands lines of at most this many bytes (INI_MAX_LINE - 1). */
+#define CONFIG_LINE_MAX 199
+
+struct config_reader {
+	struct config *cfg;
+	const char *origin;
+	const char *next; /* rest of the text */
+	int line;         /* number of the line last handed to inih */
+};
+
+static void config_error(struct config *cfg, const char *origin, int line,
+			 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static void config_error(struct config *cfg, const char *origin, int line,
+			 const char *fmt, ...)
+{
+	size_t used = strlen(cfg->errors);
+	size_t room = sizeof(cfg->errors) - used;
+	va_list ap;
+	int n;
+
+	cfg->nerrors++;
+	if (line > 0)
+		n = snprintf(cfg->errors + used, room, "%s:%d: ", origin, line);
+	else
+		n = snprintf(cfg->errors + used, room, "%s: ", origin);
+	if (n < 0 || (size_t)n >= room)
+		return;
+	used += n;
+	room -= n;
+	va_start(ap, fmt);
+	n = vsnprintf(cfg->errors + used, room, fmt, ap);
+	va_end(ap);
+	if (n >= 0 && (size_t)n < room - 1)
+		strcat(cfg->errors, "\n");
+}
+
+void config_init(struct config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	strcpy(cfg->shm_dir, "/dev/shm");
+	strcpy(cfg->prefix, "shmfs.");
+	cfg->passthrough = PASSTHROUGH_AUTO;
+	cfg->lifetime = LIFETIME_KERNEL;
+	cfg->attr_timeout = 1.0;
+	cfg->log_level = LOG_LEVEL_INFO;
+}
+
+void config_free(struct config *cfg)
+{
+	for (size_t i = 0; i < cfg->nentries; i++) {
+		free(cfg->entries[i].section);
+		free(cfg->entries[i].key);
+		free(cfg->entries[i].value);
+	}
+	free(cfg->entries);
+	cfg->entries = NULL;
+	cfg->nentries = 0;
+}
+
+/* Record one entry; key NULL marks a section header. */
+static int config_record(struct config *cfg, const char *origin, int line,
+			 const char *section, const char *key, const char *value)
+{
+	struct config_entry *grown, *e;
+
+	grown = realloc(cfg->entries, (cfg->nentries + 1) * sizeof(*grown));
+	if (!grown)
+		return -ENOMEM;
+	cfg->entries = grown;
+	e = &cfg->entries[cfg->nentries];
+	memset(e, 0, sizeof(*e));
+	e->section = strdup(section);
+	e->key = key ? strdup(key) : NULL;
+	e->value = value ? strdup(value) : NULL;
+	snprintf(e->origin, sizeof(e->origin), "%s", origin);
+	e->line = line;
+	if (!e->section || (key && !e->key) || (value && !e->value)) {
+		free(e->section);
+		free(e->key);
+		free(e->value);
+		return -ENOMEM;
+	}
+	cfg->nentries++;
+	return 0;
+}
+
+/* A line "[ name ]" (after blanks) gives the section name inih will report. */
+static void config_note_section(struct config_reader *r, const char *line)
+{
+	const char *start, *end;
+	char name[CONFIG_LINE_MAX + 1];
+	size_t len;
+
+	while (isspace((unsigned char)*line))
+		line++;
+	if (*line != '[')
+		return;
+	start = line + 1;
+	end = strchr(start, ']');
+	if (!end)
+		return; /* inih reports the syntax error */
+	while (start < end && isspace((unsigned char)*start))
+		start++;
+	while (end > start && isspace((unsigned char)end[-1]))
+		end--;
+	len = (size_t)(end - start);
+	memcpy(name, start, len);
+	name[len] = '\0';
+	config_record(r->cfg, r->origin, r->line, name, NULL, NULL);
+}
+
+/* inih's reader: hands over one line at a time, so that r->line is the line
+ * of every key the handler sees, and notes section headers (inih does not
+ * report a section that has no keys). */
+static char *config_reader_next(char *buf, int size, void *stream)
+{
+	struct config_reader *r = stream;
+	const char *end;
+	size_t len, keep;
+
+	if (!r->next || !*r->next)
+		return NULL;
+	end = strchr(r->next, '\n');
+	len = end ? (size_t)(end - r->next) + 1 : strlen(r->next);
+	r->line++;
+	keep = len;
+	if (keep > (size_t)size - 1) {
+		config_error(r->cfg, r->origin, r->line,
+			     "line longer than %d characters", CONFIG_LINE_MAX);
+		keep = (size_t)size - 2;
+		memcpy(buf, r->next, keep);
+		buf[keep++] = '\n';
+	} else {
+		memcpy(buf, r->next, keep);
+	}
+	buf[keep] = '\0';
+	r->next += len;
+	config_note_section(r, buf);
+	return buf;
+}
+
+static int config_handler(void *user, const char *section, const char *key,
+			  const char *value)
+{
+	struct config_reader *r = user;
+
+	if (!*section) {
+		config_error(r->cfg, r->origin, r->line,
+			     "key '%s' outside of any section", key);
+		return 1;
+	}
+	if (config_record(r->cfg, r->origin, r->line, section, key, value))
+		return 0;
+	return 1;
+}
+
+int config_read_string(struct config *cfg, const char *text, const char *origin)
+{
+	struct config_reader r = { .cfg = cfg, .origin = origin, .next = text };
+	int before = cfg->nerrors;
+	int rc;
+
+	/* Keys go to r, lines come from r: the handler's user is the reader. */
+	rc = ini_parse_stream(config_reader_next, &r, config_handler, &r);
+	if (rc > 0)
+		config_error(cfg, origin, rc, "syntax error (expected [section] or key = value)");
+	else if (rc < 0)
+		config_error(cfg, origin, 0, "out of memory");
+	return cfg->nerrors > before ? -1 : 0;
+}
+
+int config_read_file(struct config *cfg, const char *path)
+{
+	FILE *f;
+	char *text;
+	long len;
+	int rc;
+
+	f = fopen(path, "r");
+	if (!f) {
+		config_error(cfg, path, 0, "%s", strerror(errno));
+		return -1;
+	}
+	if (fseek(f, 0, SEEK_END) || (len = ftell(f)) < 0 || fseek(f, 0, SEEK_SET)) {
+		config_error(cfg, path, 0, "cannot read: %s", strerror(errno));
+		fclose(f);
+		return -1;
+	}
+	text = malloc((size_t)len + 1);
+	if (!text || fread(text, 1, (size_t)len, f) != (size_t)len) {
+		config_error(cfg, path, 0, "cannot read: %s", text ? strerror(errno) : "out of memory");
+		free(text);
+		fclose(f);
+		return -1;
+	}
+	fclose(f);
+	text[len] = '\0';
+	if (strlen(text) != (size_t)len) {
+		config_error(cfg, path, 0, "not a text file (contains a NUL byte)");
+		free(text);
+		return -1;
+	}
+	rc = config_read_string(cfg, text, path);
+	free(text);
+	return rc;
+}
+
+int config_add_option(struct config *cfg, const char *key, const char *value)
+{
+	return config_record(cfg, "-o", 0, "shmfs", key, value) ? -1 : 0;
+}
+
+int config_parse_size(const char *text, uint64_t *out)
+{
+	static const char units[] = "KMGT";
+	unsigned long long n;
+	const char *unit;
+	char *end;
+	int shift = 0;
+
+	while (isspace((unsigned char)*text))
+		text++;
+	if (!isdigit((unsigned char)*text))
+		return -EINVAL;
+	errno = 0;
+	n = strtoull(text, &end, 10);
+	if (errno == ERANGE)
+		return -ERANGE;
+	if (*end && (unit = strchr(units, toupper((unsigned char)*end)))) {
+		shift = 10 * (int)(unit - units + 1);
+		end++;
+		if (end[0] == 'i' && end[1] == 'B')
+			end += 2;
+		else if (*end == 'B')
+			end++;
+	} else if (*end == 'B') {
+		end++;
+	}
+	while (isspace((unsigned char)*end))
+		end++;
+	if (*end)
+		return -EINVAL;
+	if (shift && n > (UINT64_MAX >> shift))
+		return -ERANGE;
+	*out = (uint64_t)n << shift;
+	return 0;
+}
+
+uint64_t config_total_limit(const struct config *cfg, uint64_t ram_bytes)
+{
+	if (cfg->max_total_percent)
+		return ram_bytes / 100 * cfg->max_total_percent;
+	return cfg->max_total_size;
+}
+
+static const char *const passthrough_names[] = { "auto", "on", "off" };
+static const char *const lifetime_names[] = { "kernel", "disk", "mount", "process" };
+
+const char *config_passthrough_name(enum passthrough_mode mode)
+{
+	return passthrough_names[mode];
+}
+
+const char *config_lifetime_name(enum lifetime lifetime)
+{
+	return lifetime_names[lifetime];
+}
+
+/* Index of value in names[0..n), or -1. */
+static int config_choice(const char *value, const char *const *names, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (strcmp(value, names[i]) == 0)
+			return i;
+	return -1;
+}
+
+/* Setters: check value, store it, or write why it is wrong and return -1. */
+typedef int (*config_setter)(struct config *cfg, const char *value, char *why, size_t len);
+
+static int set_shm_dir(struct config *cfg, const char *value, char *why, size_t len)
+{
+	struct stat st;
+
+	if (value[0] != '/') {
+		snprintf(why, len, "shm_dir must be an absolute path, not '%s'", value);
+		return -1;
+	}
+	if (strlen(value) >= sizeof(cfg->shm_dir)) {
+		snprintf(why, len, "shm_dir is too long");
+		return -1;
+	}
+	if (stat(value, &st)) {
+		snprintf(why, len, "shm_dir %s: %s", value, strerror(errno));
+		return -1;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		snprintf(why, len, "shm_dir %s: not a directory", value);
+		return -1;
+	}
+	strcpy(cfg->shm_dir, value);
+	return 0;
+}
+
+static int set_prefix(struct config *cfg, const char *value, char *why, size_t len)
+{
+	if (strchr(value, '/')) {
+		snprintf(why, len, "prefix must not contain '/': '%s'", value);
+		return -1;
+	}
+	if (strlen(value) >= NAME_MAX) {
+		snprintf(why, len, "prefix is longer than %d characters", NAME_MAX - 1);
+		return -1;
+	}
+	strcpy(cfg->prefix, value);
+	return 0;
+}
+
+static int set_passthrough(struct config *cfg, const char *value, char *why, size_t len)
+{
+	int i = config_choice(value, passthrough_names, 3);
+
+	if (i < 0) {
+		snprintf(why, len, "passthrough must be auto, on or off, not '%s'", value);
+		return -1;
+	}
+	cfg->passthrough = (enum passthrough_mode)i;
+	return 0;
+}
+
+static int set_lifetime(struct config *cfg, const char *value, char *why, size_t len)
+{
+	int i = config_choice(value, lifetime_names, 4);
+
+	if (i != LIFETIME_KERNEL && i != LIFETIME_MOUNT) {
+		snprintf(why, len, "lifetime of the root store must be kernel or mount, not '%s'", value);
+		return -1;
+	}
+	cfg->lifetime = (enum lifetime)i;
+	return 0;
+}
+
+/* A size; "0" means no limit. */
+static int size_value(const char *key, const char *value, uint64_t *out, char *why, size_t len)
+{
+	int rc = config_parse_size(value, out);
+
+	if (rc == -ERANGE)
+		snprintf(why, len, "%s is too large: '%s'", key, value);
+	else if (rc)
+		snprintf(why, len, "%s must be a size such as 4096, 64M or 16G, not '%s'", key, value);
+	return rc ? -1 : 0;
+}
+
+static int set_max_segment_size(struct config *cfg, const char *value, char *why, size_t len)
+{
+	return size_value("max_segment_size", value, &cfg->max_segment_size, why, len);
+}
+
+static int set_max_total_size(struct config *cfg, const char *value, char *why, size_t len)
+{
+	const char *pct = strchr(value, '%');
+	char *end;
+	long n;
+
+	if (!pct) {
+		cfg->max_total_percent = 0;
+		return size_value("max_total_size", value, &cfg->max_total_size, why, len);
+	}
+	errno = 0;
+	n = strtol(value, &end, 10);
+	if (end != pct || pct[1] || errno || n < 1 || n > 100 || !isdigit((unsigned char)*value)) {
+		snprintf(why, len, "max_total_size as a share of RAM must be 1%% to 100%%, not '%s'", value);
+		return -1;
+	}
+	cfg->max_total_percent = (unsigned)n;
+	cfg->max_total_size = 0;
+	return 0;
+}
+
+static int set_max_segments(struct config *cfg, const char *value, char *why, size_t len)
+{
+	unsigned long long n;
+	char *end;
+
+	errno = 0;
+	n = strtoull(value, &end, 10);
+	if (!isdigit((unsigned char)*value) || *end || errno) {
+		snprintf(why, len, "max_segments must be a whole number, not '%s'", value);
+		return -1;
+	}
+	cfg->max_segments = n;
+	return 0;
+}
+
+static int set_attr_timeout(struct config *cfg, const char *value, char *why, size_t len)
+{
+	char *end;
+	double t;
+
+	errno = 0;
+	t = strtod(value, &end);
+	if (end == value || *end || errno || !isfinite(t) || t < 0 || t > 86400) {
+		snprintf(why, len, "attr_timeout must be seconds from 0 to 86400, not '%s'", value);
+		return -1;
+	}
+	cfg->attr_timeout = t;
+	return 0;
+}
+
+static int set_log_level(struct config *cfg, const char *value, char *why, size_t len)
+{
+	static const char *const names[] = { "error", "warn", "info", "debug" };
+	int i = config_choice(value, names, 4);
+
+	if (i < 0) {
+		snprintf(why, len, "log_level must be error, warn, info or debug, not '%s'", value);
+		return -1;
+	}
+	cfg->log_level = i;
+	return 0;
+}
+
+static const struct {
+	const char *key;
+	config_setter set;
+} shmfs_keys[] = {
+	{ "shm_dir", set_shm_dir },
+	{ "prefix", set_prefix },
+	{ "passthrough", set_passthrough },
+	{ "lifetime", set_lifetime },
+	{ "max_segment_size", set_max_segment_size },
+	{ "max_total_size", set_max_total_size },
+	{ "max_segments", set_max_segments },
+	{ "attr_timeout", set_attr_timeout },
+	{ "log_level", set_log_level },
+};
+
+#define N_SHMFS_KEYS (sizeof(shmfs_keys) / sizeof(shmfs_keys[0]))
+
+static config_setter config_shmfs_setter(const char *key)
+{
+	for (size_t i = 0; i < N_SHMFS_KEYS; i++)
+		if (strcmp(key, shmfs_keys[i].key) == 0)
+			return shmfs_keys[i].set;
+	return NULL;
+}
+
+int config_is_shmfs_key(const char *key)
+{
+	return config_shmfs_setter(key) != NULL;
+}
+
+static int config_known_section(const char *section)
+{
+	return strcmp(section, "shmfs") == 0;
+}
+
+/* The earlier entry of the same origin that e repeats (same section header,
+ * or same key in the same section), or NULL. -o may repeat a key. */
+static const struct config_entry *config_repeated(const struct config *cfg, size_t i)
+{
+	const struct config_entry *e = &cfg->entries[i];
+
+	if (e->line == 0)
+		return NULL;
+	for (size_t j = 0; j < i; j++) {
+		const struct config_entry *p = &cfg->entries[j];
+
+		if (strcmp(p->origin, e->origin) || strcmp(p->section, e->section))
+			continue;
+		if (!e->key && !p->key)
+			return p;
+		if (e->key && p->key && strcmp(e->key, p->key) == 0)
+			return p;
+	}
+	return NULL;
+}
+
+int config_validate(struct config *cfg)
+{
+	int before = cfg->nerrors;
+	char why[512];
+
+	for (size_t i = 0; i < cfg->nentries; i++) {
+		const struct config_entry *e = &cfg->entries[i];
+		const struct config_entry *p = config_repeated(cfg, i);
+		config_setter set;
+
+		if (!e->key) {
+			if (!config_known_section(e->section))
+				config_error(cfg, e->origin, e->line,
+					     "unknown section [%s] (known: [shmfs])", e->section);
+			else if (p)
+				config_error(cfg, e->origin, e->line,
+					     "section [%s] given twice (first at line %d)",
+					     e->section, p->line);
+			continue;
+		}
+		if (!config_known_section(e->section))
+			continue; /* reported at its header */
+		if (p) {
+			config_error(cfg, e->origin, e->line,
+				     "key '%s' given twice (first at line %d)", e->key, p->line);
+			continue;
+		}
+		set = config_shmfs_setter(e->key);
+		if (!set) {
+			config_error(cfg, e->origin, e->line, "unknown key '%s' in [%s]",
+				     e->key, e->section);
+			continue;
+		}
+		if (set(cfg, e->value, why, sizeof(why)))
+			config_error(cfg, e->origin, e->line, "%s", why);
+	}
+	return cfg->nerrors > before ? -1 : 0;
+}
+
+static void print_size(FILE *out, const char *key, uint64_t bytes)
+{
+	static const char units[] = "KMGT";
+	int u = -1;
+
+	while (bytes && u < 3 && (bytes & 1023) == 0) {
+		bytes >>= 10;
+		u++;
+	}
+	if (u < 0)
+		fprintf(out, "%s = %llu\n", key, (unsigned long long)bytes);
+	else
+		fprintf(out, "%s = %llu%c\n", key, (unsigned long long)bytes, units[u]);
+}
+
+void config_print(const struct config *cfg, FILE *out)
+{
+	static const char *const levels[] = { "error", "warn", "info", "debug" };
+
+	fprintf(out, "[shmfs]\n");
+	fprintf(out, "shm_dir = %s\n", cfg->shm_dir);
+	fprintf(out, "prefix = %s\n", cfg->prefix);
+	fprintf(out, "passthrough = %s\n", config_passthrough_name(cfg->passthrough));
+	fprintf(out, "lifetime = %s\n", config_lifetime_name(cfg->lifetime));
+	print_size(out, "max_segment_size", cfg->max_segment_size);
+	if (cfg->max_total_percent)
+		fprintf(out, "max_total_size = %u%%\n", cfg->max_total_percent);
+	else
+		print_size(out, "max_total_size", cfg->max_total_size);
+	fprintf(out, "max_segments = %llu\n", (unsigned long long)cfg->max_segments);
+	fprintf(out, "attr_timeout = %g\n", cfg->attr_timeout);
+	fprintf(out, "log_level = %s\n", levels[cfg->log_level]);
+}

@@ -1,0 +1,73 @@
+/* config: the [shmfs] settings, from an INI file (inih) and -o key=value.
+ *
+ * Parsing takes two passes: the inih handler only records each key with its
+ * line, then config_validate() checks every value and reports each problem as
+ * "ORIGIN:LINE: what is wrong" into cfg->errors. */
+#ifndef SHMFS_CONFIG_H
+#define SHMFS_CONFIG_H
+
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+
+enum passthrough_mode { PASSTHROUGH_AUTO, PASSTHROUGH_ON, PASSTHROUGH_OFF };
+enum lifetime { LIFETIME_KERNEL, LIFETIME_DISK, LIFETIME_MOUNT, LIFETIME_PROCESS };
+
+#define CONFIG_ERRORS_MAX 4096
+
+struct config_entry {
+	char *section; /* as written between the brackets, e.g. "shmfs" */
+	char *key;
+	char *value;
+	char origin[PATH_MAX]; /* file name, or "-o" */
+	int line;              /* 0 for -o */
+};
+
+struct config {
+	char shm_dir[PATH_MAX];
+	char prefix[NAME_MAX + 1];
+	enum passthrough_mode passthrough;
+	enum lifetime lifetime;
+	uint64_t max_segment_size;   /* 0: no limit */
+	uint64_t max_total_size;     /* bytes, 0: no limit; see max_total_percent */
+	unsigned max_total_percent;  /* 1..100 of RAM when set, else 0 */
+	uint64_t max_segments;       /* 0: no limit */
+	double attr_timeout;         /* seconds */
+	int log_level;               /* enum log_level */
+
+	struct config_entry *entries; /* pass one: what the files and -o said */
+	size_t nentries;
+	char errors[CONFIG_ERRORS_MAX]; /* pass two: one line per problem */
+	int nerrors;
+};
+
+void config_init(struct config *cfg);
+void config_free(struct config *cfg);
+
+/* Pass one. Record the keys of an INI text or file; syntax errors and keys
+ * outside a section are reported at once. Return 0, or -1 with errors. */
+int config_read_string(struct config *cfg, const char *text, const char *origin);
+int config_read_file(struct config *cfg, const char *path);
+/* Record one "key=value" of section [shmfs] given with -o. */
+int config_add_option(struct config *cfg, const char *key, const char *value);
+/* Whether key is a key of section [shmfs] (so -o key=value belongs to us). */
+int config_is_shmfs_key(const char *key);
+
+/* Pass two: check every recorded entry and fill the settings, later entries
+ * overriding earlier ones. Return 0, or -1 when cfg->errors has lines. */
+int config_validate(struct config *cfg);
+
+/* Print the effective settings as an INI [shmfs] section. */
+void config_print(const struct config *cfg, FILE *out);
+
+/* "64M", "16G", "4096": K M G T are powers of 1024, an optional "B" or "iB"
+ * may follow. Return 0, -EINVAL (not a size) or -ERANGE (too large). */
+int config_parse_size(const char *text, uint64_t *out);
+
+/* The byte limit max_total_size stands for, given the machine's RAM. */
+uint64_t config_total_limit(const struct config *cfg, uint64_t ram_bytes);
+
+const char *config_passthrough_name(enum passthrough_mode mode);
+const char *config_lifetime_name(enum lifetime lifetime);
+
+#endif

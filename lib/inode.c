@@ -1,0 +1,146 @@
+#include "inode.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define ITABLE_FIRST_BUCKETS 1024
+
+static size_t itable_hash(dev_t dev, ino_t ino, size_t nbuckets)
+{
+	uint64_t h = (uint64_t)ino * 0x9e3779b97f4a7c15ULL ^ (uint64_t)dev;
+
+	return (size_t)(h >> 17) & (nbuckets - 1);
+}
+
+int itable_init(struct inode_table *t)
+{
+	t->buckets = calloc(ITABLE_FIRST_BUCKETS, sizeof(*t->buckets));
+	if (!t->buckets)
+		return -ENOMEM;
+	t->nbuckets = ITABLE_FIRST_BUCKETS;
+	t->count = 0;
+	pthread_mutex_init(&t->lock, NULL);
+	return 0;
+}
+
+static void inode_free(struct inode *in)
+{
+	close(in->fd);
+	pthread_mutex_destroy(&in->lock);
+	free(in);
+}
+
+void itable_destroy(struct inode_table *t)
+{
+	for (size_t i = 0; i < t->nbuckets; i++) {
+		struct inode *in = t->buckets[i], *next;
+
+		for (; in; in = next) {
+			next = in->next;
+			inode_free(in);
+		}
+	}
+	free(t->buckets);
+	t->buckets = NULL;
+	pthread_mutex_destroy(&t->lock);
+}
+
+/* Double the buckets when chains grow past two on average; on ENOMEM keep
+ * the longer chains. Called with the table lock held. */
+static void itable_grow(struct inode_table *t)
+{
+	size_t n = t->nbuckets * 2;
+	struct inode **b;
+
+	if (t->count <= t->nbuckets * 2)
+		return;
+	b = calloc(n, sizeof(*b));
+	if (!b)
+		return;
+	for (size_t i = 0; i < t->nbuckets; i++) {
+		struct inode *in = t->buckets[i], *next;
+
+		for (; in; in = next) {
+			size_t h = itable_hash(in->dev, in->ino, n);
+
+			next = in->next;
+			in->next = b[h];
+			b[h] = in;
+		}
+	}
+	free(t->buckets);
+	t->buckets = b;
+	t->nbuckets = n;
+}
+
+struct inode *itable_acquire(struct inode_table *t, int fd, const struct stat *sb,
+			     struct store *store, int top)
+{
+	struct inode *in;
+	size_t h;
+
+	pthread_mutex_lock(&t->lock);
+	h = itable_hash(sb->st_dev, sb->st_ino, t->nbuckets);
+	for (in = t->buckets[h]; in; in = in->next) {
+		if (in->dev == sb->st_dev && in->ino == sb->st_ino) {
+			in->nlookup++;
+			pthread_mutex_unlock(&t->lock);
+			close(fd);
+			return in;
+		}
+	}
+	in = calloc(1, sizeof(*in));
+	if (!in) {
+		pthread_mutex_unlock(&t->lock);
+		close(fd);
+		return NULL;
+	}
+	in->dev = sb->st_dev;
+	in->ino = sb->st_ino;
+	in->type = sb->st_mode & S_IFMT;
+	in->fd = fd;
+	in->store = store;
+	in->top = top;
+	in->nlookup = 1;
+	pthread_mutex_init(&in->lock, NULL);
+	in->next = t->buckets[h];
+	t->buckets[h] = in;
+	t->count++;
+	itable_grow(t);
+	pthread_mutex_unlock(&t->lock);
+	return in;
+}
+
+void itable_forget(struct inode_table *t, struct inode *in, uint64_t n)
+{
+	struct inode **pp;
+
+	pthread_mutex_lock(&t->lock);
+	if (n > in->nlookup)
+		n = in->nlookup;
+	in->nlookup -= n;
+	if (in->nlookup) {
+		pthread_mutex_unlock(&t->lock);
+		return;
+	}
+	pp = &t->buckets[itable_hash(in->dev, in->ino, t->nbuckets)];
+	while (*pp && *pp != in)
+		pp = &(*pp)->next;
+	if (*pp)
+		*pp = in->next;
+	t->count--;
+	pthread_mutex_unlock(&t->lock);
+	inode_free(in);
+}
+
+size_t itable_count(struct inode_table *t)
+{
+	size_t n;
+
+	pthread_mutex_lock(&t->lock);
+	n = t->count;
+	pthread_mutex_unlock(&t->lock);
+	return n;
+}

@@ -1,0 +1,57 @@
+/* inode: the table of backing objects the kernel knows of.
+ *
+ * Each inode holds an O_PATH fd of its backing object and is found by
+ * (st_dev, st_ino), so two names of one object are one inode. nlookup counts
+ * the kernel's references (each successful lookup/create adds one, FORGET
+ * takes them away); the inode is freed when it drops to zero. */
+#ifndef SHMFS_INODE_H
+#define SHMFS_INODE_H
+
+#include <pthread.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+struct store;
+
+enum inode_io { INODE_IO_CLOSED, INODE_IO_CACHED, INODE_IO_PASSTHROUGH };
+
+struct inode {
+	struct inode *next; /* hash chain; table lock */
+	dev_t dev;
+	ino_t ino;
+	mode_t type;          /* S_IFREG or S_IFDIR */
+	int fd;               /* O_PATH of the backing object */
+	struct store *store;  /* the store it lives in */
+	int top;              /* the store's top directory: names in it are prefixed */
+	uint64_t nlookup;     /* table lock */
+
+	pthread_mutex_t lock; /* guards the open state below */
+	unsigned opens;       /* open files of this inode */
+	enum inode_io io;     /* how they are open; CLOSED when opens == 0 */
+	int backing_id;       /* kernel passthrough id while io == PASSTHROUGH */
+};
+
+struct inode_table {
+	pthread_mutex_t lock;
+	struct inode **buckets;
+	size_t nbuckets;
+	size_t count;
+};
+
+int itable_init(struct inode_table *t);
+/* Frees every inode still in the table and closes its fd. */
+void itable_destroy(struct inode_table *t);
+
+/* Find the inode of (sb->st_dev, sb->st_ino) or add one. The inode gains one
+ * lookup. fd is an O_PATH of the object: the table takes it, and closes it
+ * when the inode existed already. Returns NULL (fd closed) on ENOMEM. */
+struct inode *itable_acquire(struct inode_table *t, int fd, const struct stat *sb,
+			     struct store *store, int top);
+
+/* Drop n lookups; the inode is freed at zero. */
+void itable_forget(struct inode_table *t, struct inode *in, uint64_t n);
+
+size_t itable_count(struct inode_table *t);
+
+#endif

@@ -1,0 +1,48 @@
+/* store: a backing store is a directory fd plus naming rules.
+ *
+ * The root store is a directory of POSIX shm objects (shm_dir): the segment
+ * MOUNT/NAME is the object SHM_DIR/PREFIXNAME, so only names in the store's
+ * top directory carry the prefix; deeper directories hold plain names.
+ * Every function returns 0 or -errno. */
+#ifndef SHMFS_STORE_H
+#define SHMFS_STORE_H
+
+#include <limits.h>
+#include <stddef.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include "config.h"
+
+enum store_backend { STORE_SHM, STORE_FILE };
+
+struct store {
+	int dirfd;            /* O_PATH of the top directory */
+	char path[PATH_MAX];  /* the top directory, for user.shmfs.backing */
+	char prefix[NAME_MAX + 1];
+	enum store_backend backend;
+	enum lifetime lifetime;
+};
+
+/* Open the top directory at path (which must be a directory). */
+int store_open(struct store *st, const char *path, const char *prefix,
+	       enum store_backend backend, enum lifetime lifetime);
+void store_close(struct store *st);
+
+/* The name in the backing directory of what the mount calls name; top says
+ * whether the parent is the store's top directory. -EINVAL for names that
+ * are not a single path component, -ENAMETOOLONG past NAME_MAX. */
+int store_backing_name(const struct store *st, int top, const char *name,
+		       char *out, size_t len);
+
+/* The name the mount shows for backing entry name, or NULL when the entry is
+ * not shown (no prefix, or nothing left after it). */
+const char *store_visible_name(const struct store *st, int top, const char *name);
+
+/* Whether a backing object of this type is shown at all: only regular files
+ * (segments) and directories; never symlinks, devices, fifos or sockets. */
+int store_type_shown(mode_t mode);
+
+const char *store_backend_name(enum store_backend backend);
+
+#endif
