@@ -11,7 +11,8 @@ PKG_CONFIG ?= pkg-config
 
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
-	  -Wformat=2 -Wno-format-nonliteral -fno-strict-aliasing -MMD -MP
+	  -Wformat=2 -Wno-format-nonliteral -Wno-format-truncation -fno-strict-aliasing -MMD -MP
+# (messages that name long paths may be cut short: that is intended)
 ifeq ($(WERROR),1)
 CFLAGS += -Werror
 endif

@@ -213,23 +213,18 @@ static void shmfs_raise_nofile(void)
 static int shmfs_open_root(struct shmfs *fs)
 {
 	struct stat st;
-	int rc;
 
-	rc = store_open(&fs->root_store, fs->cfg.shm_dir, fs->cfg.prefix, STORE_SHM,
-			fs->cfg.lifetime);
-	if (rc) {
-		log_errorx("shm_dir %s: %s", fs->cfg.shm_dir, strerror(-rc));
+	if (stores_open(&fs->stores, &fs->cfg))
 		return -1;
-	}
-	if (fstat(fs->root_store.dirfd, &st)) {
+	if (fstat(fs->stores.root.dirfd, &st)) {
 		log_warn("shm_dir %s", fs->cfg.shm_dir);
 		return -1;
 	}
-	fs->root.fd = fs->root_store.dirfd;
+	fs->root.fd = fs->stores.root.dirfd;
 	fs->root.dev = st.st_dev;
 	fs->root.ino = st.st_ino;
 	fs->root.type = S_IFDIR;
-	fs->root.store = &fs->root_store;
+	fs->root.store = &fs->stores.root;
 	fs->root.top = 1;
 	fs->root.nlookup = 2;
 	pthread_mutex_init(&fs->root.lock, NULL);
@@ -293,11 +288,13 @@ static void shmfs_init(void *userdata, struct fuse_conn_info *conn)
 	(void)fs;
 }
 
-static void shmfs_destroy(struct shmfs *fs)
+/* unmounted: the mount ended as it should, so lifetime=mount applies. */
+static void shmfs_destroy(struct shmfs *fs, int unmounted)
 {
 	if (fs->inodes.buckets)
 		itable_destroy(&fs->inodes);
-	store_close(&fs->root_store);
+	if (fs->stores.grafts)
+		stores_close(&fs->stores, unmounted);
 	config_free(&fs->cfg);
 }
 
@@ -305,10 +302,10 @@ int main(int argc, char *argv[])
 {
 	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
 	struct fuse_lowlevel_ops ops = shmfs_ops;
-	struct shmfs fs = { .root_store.dirfd = -1 };
+	struct shmfs fs = { .timeout = 0 };
 	struct shmfs_args a = { .cfg = &fs.cfg };
 	const char *mountpoint;
-	int rc, status = 1;
+	int rc, status = 1, unmounted = 0;
 
 	config_init(&fs.cfg);
 	if (fuse_opt_parse(&args, &a, shmfs_optspec, shmfs_opt_proc) == -1)
@@ -373,6 +370,7 @@ int main(int argc, char *argv[])
 	rc = shmfs_loop(&fs, a.single_thread);
 	/* A positive value is the signal that ended the loop: a clean stop. */
 	status = rc < 0 ? 1 : 0;
+	unmounted = 1;
 	log_info("unmounting %s", mountpoint);
 out_unmount:
 	fuse_session_unmount(fs.se);
@@ -381,7 +379,7 @@ out_signals:
 out_session:
 	fuse_session_destroy(fs.se);
 out_fs:
-	shmfs_destroy(&fs);
+	shmfs_destroy(&fs, unmounted);
 out_args:
 	free(a.positional[0]);
 	free(a.positional[1]);

@@ -18,6 +18,16 @@
 #include "log.h"
 #include "passthrough.h"
 
+/* The one place that picks an inode's mode. A process-lifetime segment is
+ * always cached: only then does the kernel release the FUSE file when the
+ * last mapping goes (a passthrough mapping holds the backing file). */
+static enum inode_io shmfs_io_pick(struct shmfs *fs, struct inode *in)
+{
+	if (!fs->passthrough || shmfs_lifetime(in) == LIFETIME_PROCESS)
+		return INODE_IO_CACHED;
+	return INODE_IO_PASSTHROUGH;
+}
+
 enum inode_io shmfs_io_choice(struct shmfs *fs, struct inode *in)
 {
 	enum inode_io io;
@@ -25,9 +35,7 @@ enum inode_io shmfs_io_choice(struct shmfs *fs, struct inode *in)
 	pthread_mutex_lock(&in->lock);
 	io = in->io;
 	pthread_mutex_unlock(&in->lock);
-	if (io != INODE_IO_CLOSED)
-		return io;
-	return fs->passthrough ? INODE_IO_PASSTHROUGH : INODE_IO_CACHED;
+	return io != INODE_IO_CLOSED ? io : shmfs_io_pick(fs, in);
 }
 
 /* Account one more open file of in, backed by fd; registers the backing with
@@ -38,7 +46,7 @@ static enum inode_io shmfs_io_begin(struct shmfs *fs, struct inode *in, int fd)
 
 	pthread_mutex_lock(&in->lock);
 	if (in->opens == 0) {
-		in->io = fs->passthrough ? INODE_IO_PASSTHROUGH : INODE_IO_CACHED;
+		in->io = shmfs_io_pick(fs, in);
 		if (in->io == INODE_IO_PASSTHROUGH) {
 			int id = passthrough_backing_open(fs, fd);
 
@@ -57,6 +65,29 @@ static enum inode_io shmfs_io_begin(struct shmfs *fs, struct inode *in, int fd)
 	return io;
 }
 
+/* Remove a process-lifetime segment whose last user is gone: by the path
+ * its O_PATH fd has now, if that path still names this very object. */
+static void shmfs_remove_process_segment(struct shmfs *fs, struct inode *in)
+{
+	char link[64], path[PATH_MAX];
+	struct stat st;
+	ssize_t n;
+
+	shmfs_fd_path(in->fd, link, sizeof(link));
+	n = readlink(link, path, sizeof(path) - 1);
+	if (n <= 0)
+		return;
+	path[n] = '\0';
+	if (lstat(path, &st) || st.st_dev != in->dev || st.st_ino != in->ino)
+		return; /* unlinked already, or the name is someone else's now */
+	if (unlink(path)) {
+		log_warn("removing process-lifetime segment %s", path);
+		return;
+	}
+	stores_uncharge(&fs->stores, 1, st.st_size);
+	log_debug("removed %s: its last user is gone", path);
+}
+
 static void shmfs_io_end(struct shmfs *fs, struct inode *in)
 {
 	pthread_mutex_lock(&in->lock);
@@ -65,8 +96,37 @@ static void shmfs_io_end(struct shmfs *fs, struct inode *in)
 			passthrough_backing_close(fs, in->backing_id);
 		in->backing_id = 0;
 		in->io = INODE_IO_CLOSED;
+		/* RELEASE of the last file comes after the last close and the
+		 * last munmap: a mapping holds its file. */
+		if (shmfs_lifetime(in) == LIFETIME_PROCESS)
+			shmfs_remove_process_segment(fs, in);
 	}
 	pthread_mutex_unlock(&in->lock);
+}
+
+int shmfs_charge_size(struct shmfs *fs, int fd, uint64_t new_size, int shrink,
+		      int64_t *charged)
+{
+	struct stat st;
+	int64_t delta;
+
+	*charged = 0;
+	if (!quota_active(&fs->stores.limits))
+		return 0;
+	if (quota_check_size(&fs->stores.limits, new_size))
+		return EFBIG;
+	if (fstat(fd, &st))
+		return errno;
+	delta = (int64_t)new_size - (int64_t)st.st_size;
+	if (delta <= 0) {
+		if (shrink)
+			stores_uncharge(&fs->stores, 0, -delta);
+		return 0;
+	}
+	if (stores_charge(&fs->stores, 0, delta))
+		return ENOSPC;
+	*charged = delta;
+	return 0;
 }
 
 /* The reply half of OPEN and CREATE (e is NULL for OPEN). If the kernel will
@@ -126,7 +186,7 @@ void shmfs_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mo
 			/* The entry of what was made, even if renamed meanwhile. */
 			shmfs_fd_path(fd, path, sizeof(path));
 			opath = open(path, O_PATH | O_CLOEXEC);
-			err = opath < 0 ? errno : shmfs_entry(fs, dir, opath, &e);
+			err = opath < 0 ? errno : shmfs_entry(fs, dir->store, 0, opath, &e);
 			if (err)
 				close(fd);
 		}
@@ -173,18 +233,40 @@ void shmfs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 void shmfs_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *in_buf, off_t off,
 		     struct fuse_file_info *fi)
 {
+	struct shmfs *fs = shmfs_data(req);
 	struct fuse_bufvec out = FUSE_BUFVEC_INIT(fuse_buf_size(in_buf));
+	const struct limits *l = &fs->stores.limits;
+	int64_t charged = 0;
 	ssize_t n;
+	int err;
 
 	(void)ino;
+	if (quota_active(l)) {
+		/* Past max_segment_size a write is cut short, or refused. */
+		if (l->max_segment_size && (uint64_t)off + out.buf[0].size > l->max_segment_size) {
+			if ((uint64_t)off >= l->max_segment_size) {
+				fuse_reply_err(req, EFBIG);
+				return;
+			}
+			out.buf[0].size = l->max_segment_size - (uint64_t)off;
+		}
+		err = shmfs_charge_size(fs, (int)fi->fh, (uint64_t)off + out.buf[0].size, 0,
+					&charged);
+		if (err) {
+			fuse_reply_err(req, err);
+			return;
+		}
+	}
 	out.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
 	out.buf[0].fd = (int)fi->fh;
 	out.buf[0].pos = off;
 	n = fuse_buf_copy(&out, in_buf, 0);
-	if (n < 0)
+	if (n < 0) {
+		stores_uncharge(&fs->stores, 0, charged);
 		fuse_reply_err(req, (int)-n);
-	else
+	} else {
 		fuse_reply_write(req, (size_t)n);
+	}
 }
 
 /* close() of a duplicate: what a close of the backing object would do. */
@@ -207,8 +289,19 @@ void shmfs_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_
 void shmfs_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset, off_t length,
 		     struct fuse_file_info *fi)
 {
+	struct shmfs *fs = shmfs_data(req);
+	int64_t charged = 0;
+	int err = 0;
+
 	(void)ino;
-	fuse_reply_err(req, fallocate((int)fi->fh, mode, offset, length) ? errno : 0);
+	if (!(mode & (FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE)))
+		err = shmfs_charge_size(fs, (int)fi->fh, (uint64_t)offset + (uint64_t)length, 0,
+					&charged);
+	if (!err && fallocate((int)fi->fh, mode, offset, length)) {
+		err = errno;
+		stores_uncharge(&fs->stores, 0, charged);
+	}
+	fuse_reply_err(req, err);
 }
 
 void shmfs_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)

@@ -26,7 +26,8 @@ void shmfs_fd_path(int fd, char *buf, size_t len)
 	snprintf(buf, len, "/proc/self/fd/%d", fd);
 }
 
-int shmfs_entry(struct shmfs *fs, struct inode *dir, int opath, struct fuse_entry_param *e)
+int shmfs_entry(struct shmfs *fs, struct store *store, int top, int opath,
+		struct fuse_entry_param *e)
 {
 	struct inode *in;
 	int err;
@@ -44,17 +45,50 @@ int shmfs_entry(struct shmfs *fs, struct inode *dir, int opath, struct fuse_entr
 		close(opath);
 		return ENOENT;
 	}
-	in = itable_acquire(&fs->inodes, opath, &e->attr, dir->store, 0);
+	in = itable_acquire(&fs->inodes, opath, &e->attr, store, top);
 	if (!in)
 		return ENOMEM;
 	e->ino = shmfs_nodeid(fs, in);
+	/* A process-lifetime segment vanishes by the daemon's hand, not the
+	 * kernel's: cache nothing about it, so its name goes at once. */
+	if (S_ISREG(e->attr.st_mode) && shmfs_lifetime(in) == LIFETIME_PROCESS) {
+		e->attr_timeout = 0;
+		e->entry_timeout = 0;
+	}
 	return 0;
+}
+
+enum lifetime shmfs_lifetime(struct inode *in)
+{
+	if (in->type != S_IFREG)
+		return in->store->lifetime;
+	return store_lifetime_of(in->store, in->fd);
+}
+
+int shmfs_pinned(struct shmfs *fs, struct inode *dir, const char *name)
+{
+	return dir == &fs->root && stores_graft(&fs->stores, name) != NULL;
+}
+
+/* A declared name of the root: its object is wherever the config put it. */
+static int shmfs_lookup_graft(struct shmfs *fs, struct graft *g, struct fuse_entry_param *e)
+{
+	int fd;
+
+	if (g->decl->is_dir)
+		fd = openat(g->store->dirfd, ".", O_PATH | O_CLOEXEC);
+	else
+		fd = openat(g->store->dirfd, g->leaf, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return errno;
+	return shmfs_entry(fs, g->store, g->decl->is_dir, fd, e);
 }
 
 int shmfs_do_lookup(struct shmfs *fs, struct inode *dir, const char *name,
 		    struct fuse_entry_param *e)
 {
 	char bname[NAME_MAX + 1];
+	struct graft *g;
 	int fd, err;
 
 	memset(e, 0, sizeof(*e));
@@ -63,10 +97,12 @@ int shmfs_do_lookup(struct shmfs *fs, struct inode *dir, const char *name,
 	err = store_backing_name(dir->store, dir->top, name, bname, sizeof(bname));
 	if (err)
 		return -err;
+	if (dir == &fs->root && (g = stores_graft(&fs->stores, name)))
+		return shmfs_lookup_graft(fs, g, e);
 	fd = openat(dir->fd, bname, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return errno;
-	return shmfs_entry(fs, dir, fd, e);
+	return shmfs_entry(fs, dir->store, 0, fd, e);
 }
 
 int shmfs_open_backing(struct inode *in, int flags)
@@ -133,7 +169,8 @@ void shmfs_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 }
 
 /* Apply the changes of a SETATTR; fd is an open file of the inode or -1. */
-static int shmfs_do_setattr(struct inode *in, int fd, const struct stat *attr, int valid)
+static int shmfs_do_setattr(struct shmfs *fs, struct inode *in, int fd, const struct stat *attr,
+			    int valid)
 {
 	char path[64];
 
@@ -150,10 +187,17 @@ static int shmfs_do_setattr(struct inode *in, int fd, const struct stat *attr, i
 			return errno;
 	}
 	if (valid & FUSE_SET_ATTR_SIZE) {
-		int rc = fd >= 0 ? ftruncate(fd, attr->st_size) : truncate(path, attr->st_size);
+		int64_t charged;
+		int rc = shmfs_charge_size(fs, in->fd, (uint64_t)attr->st_size, 1, &charged);
 
 		if (rc)
-			return errno;
+			return rc;
+		rc = fd >= 0 ? ftruncate(fd, attr->st_size) : truncate(path, attr->st_size);
+		if (rc) {
+			rc = errno;
+			stores_uncharge(&fs->stores, 0, charged);
+			return rc;
+		}
 	}
 	if (valid & (FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_MTIME)) {
 		struct timespec tv[2] = { { .tv_nsec = UTIME_OMIT }, { .tv_nsec = UTIME_OMIT } };
@@ -176,7 +220,7 @@ void shmfs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int valid,
 		   struct fuse_file_info *fi)
 {
 	struct inode *in = shmfs_inode(req, ino);
-	int err = shmfs_do_setattr(in, fi ? (int)fi->fh : -1, attr, valid);
+	int err = shmfs_do_setattr(shmfs_data(req), in, fi ? (int)fi->fh : -1, attr, valid);
 
 	if (err) {
 		fuse_reply_err(req, err);
@@ -215,16 +259,22 @@ int shmfs_backing_flags(int flags)
 static int shmfs_make_file(fuse_req_t req, struct inode *dir, const char *bname,
 			   mode_t mode, int flags, int *fdp)
 {
+	struct shmfs *fs = shmfs_data(req);
+	int limited = quota_active(&fs->stores.limits);
 	int fd, err;
 
+	if (limited && stores_charge(&fs->stores, 1, 0))
+		return ENOSPC;
 	fd = openat(dir->fd, bname, shmfs_backing_flags(flags) | O_CREAT | O_EXCL | O_NOFOLLOW,
 		    mode & 07777);
-	if (fd < 0)
-		return errno;
-	err = shmfs_give_to_caller(req, dir, fd, "");
+	err = fd < 0 ? errno : shmfs_give_to_caller(req, dir, fd, "");
 	if (err) {
-		unlinkat(dir->fd, bname, 0);
-		close(fd);
+		if (fd >= 0) {
+			unlinkat(dir->fd, bname, 0);
+			close(fd);
+		}
+		if (limited)
+			stores_uncharge(&fs->stores, 1, 0);
 		return err;
 	}
 	if (fdp)
@@ -243,6 +293,8 @@ int shmfs_make(fuse_req_t req, struct inode *dir, const char *name, mode_t mode,
 	err = store_backing_name(dir->store, dir->top, name, bname, sizeof(bname));
 	if (err)
 		return -err;
+	if (shmfs_pinned(shmfs_data(req), dir, name))
+		return EEXIST;
 	if (S_ISREG(mode))
 		return shmfs_make_file(req, dir, bname, mode, flags, fd);
 	if (!S_ISDIR(mode))
@@ -299,16 +351,39 @@ void shmfs_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const char
 	fuse_reply_err(req, EPERM);
 }
 
+/* Before an object in dir goes: when limits are counted, what it held. */
+static void shmfs_held(struct shmfs *fs, struct inode *dir, const char *bname,
+		       struct usage *held)
+{
+	struct stat st;
+
+	held->segments = held->bytes = 0;
+	if (quota_active(&fs->stores.limits) &&
+	    fstatat(dir->fd, bname, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode)) {
+		held->segments = 1;
+		held->bytes = (uint64_t)st.st_size;
+	}
+}
+
 static void shmfs_remove(fuse_req_t req, fuse_ino_t parent, const char *name, int flags)
 {
+	struct shmfs *fs = shmfs_data(req);
 	struct inode *dir = shmfs_inode(req, parent);
 	char bname[NAME_MAX + 1];
+	struct usage held;
 	int err;
 
-	err = store_backing_name(dir->store, dir->top, name, bname, sizeof(bname));
-	if (!err && unlinkat(dir->fd, bname, flags))
-		err = -errno;
-	fuse_reply_err(req, -err);
+	err = -store_backing_name(dir->store, dir->top, name, bname, sizeof(bname));
+	if (!err && shmfs_pinned(fs, dir, name))
+		err = EBUSY;
+	if (!err) {
+		shmfs_held(fs, dir, bname, &held);
+		if (unlinkat(dir->fd, bname, flags))
+			err = errno;
+		else
+			stores_uncharge(&fs->stores, (int64_t)held.segments, (int64_t)held.bytes);
+	}
+	fuse_reply_err(req, err);
 }
 
 void shmfs_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
@@ -324,25 +399,36 @@ void shmfs_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 void shmfs_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newparent,
 		  const char *newname, unsigned int flags)
 {
+	struct shmfs *fs = shmfs_data(req);
 	struct inode *from = shmfs_inode(req, parent);
 	struct inode *to = shmfs_inode(req, newparent);
 	char bfrom[NAME_MAX + 1], bto[NAME_MAX + 1];
+	struct usage held = { 0, 0 };
 	int err;
 
 	if (flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE)) {
 		fuse_reply_err(req, EINVAL);
 		return;
 	}
+	if (shmfs_pinned(fs, from, name) || shmfs_pinned(fs, to, newname)) {
+		fuse_reply_err(req, EBUSY);
+		return;
+	}
+	/* Stores differ in where and how long objects live: mv copies. */
 	if (from->store != to->store) {
 		fuse_reply_err(req, EXDEV);
 		return;
 	}
-	err = store_backing_name(from->store, from->top, name, bfrom, sizeof(bfrom));
+	err = -store_backing_name(from->store, from->top, name, bfrom, sizeof(bfrom));
 	if (!err)
-		err = store_backing_name(to->store, to->top, newname, bto, sizeof(bto));
+		err = -store_backing_name(to->store, to->top, newname, bto, sizeof(bto));
+	if (!err && !(flags & RENAME_EXCHANGE))
+		shmfs_held(fs, to, bto, &held);
 	if (!err && renameat2(from->fd, bfrom, to->fd, bto, flags))
-		err = -errno;
-	fuse_reply_err(req, -err);
+		err = errno;
+	else if (!err)
+		stores_uncharge(&fs->stores, (int64_t)held.segments, (int64_t)held.bytes);
+	fuse_reply_err(req, err);
 }
 
 void shmfs_statfs(fuse_req_t req, fuse_ino_t ino)
@@ -350,9 +436,16 @@ void shmfs_statfs(fuse_req_t req, fuse_ino_t ino)
 	struct inode *in = shmfs_inode(req, ino);
 	struct statvfs sv;
 
+	struct shmfs *fs = shmfs_data(req);
+
 	if (fstatvfs(in->fd, &sv)) {
 		fuse_reply_err(req, errno);
 		return;
+	}
+	if (quota_active(&fs->stores.limits)) {
+		pthread_mutex_lock(&fs->stores.lock);
+		quota_statfs(&fs->stores.limits, &fs->stores.usage, &sv);
+		pthread_mutex_unlock(&fs->stores.lock);
 	}
 	fuse_reply_statfs(req, &sv);
 }

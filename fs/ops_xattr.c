@@ -3,6 +3,7 @@
 #include "shmfs.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@ static const char *const shmfs_xattrs[] = {
 	"user.shmfs.backend",
 	"user.shmfs.backing",
 	"user.shmfs.io",
+	STORE_LIFETIME_XATTR,
 };
 
 #define N_SHMFS_XATTRS (sizeof(shmfs_xattrs) / sizeof(shmfs_xattrs[0]))
@@ -52,7 +54,44 @@ static int shmfs_xattr_value(struct shmfs *fs, struct inode *in, const char *nam
 
 		return snprintf(buf, len, "%s", io == INODE_IO_PASSTHROUGH ? "passthrough" : "cached");
 	}
+	if (strcmp(name, STORE_LIFETIME_XATTR) == 0)
+		return snprintf(buf, len, "%s", config_lifetime_name(shmfs_lifetime(in)));
 	return -ENODATA;
+}
+
+/* Whether in is a declared segment (its lifetime is the config's). */
+static int shmfs_is_declared(struct shmfs *fs, struct inode *in)
+{
+	for (size_t i = 0; i < fs->stores.ngrafts; i++) {
+		struct graft *g = &fs->stores.grafts[i];
+		struct stat st;
+
+		if (!g->decl->is_dir &&
+		    fstatat(g->store->dirfd, g->leaf, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    st.st_dev == in->dev && st.st_ino == in->ino)
+			return 1;
+	}
+	return 0;
+}
+
+/* setfattr -n user.shmfs.lifetime -v process|kernel|disk on one segment:
+ * kept on the backing object, so that a restart finds the mark. */
+static int shmfs_set_lifetime(struct shmfs *fs, struct inode *in, const char *value,
+			      size_t size, int flags)
+{
+	enum lifetime lt;
+	char path[64];
+
+	if (in->type != S_IFREG || shmfs_is_declared(fs, in))
+		return EPERM; /* directories and declared segments: the config's */
+	if (store_parse_lifetime(value, size, &lt))
+		return EINVAL;
+	if (lt == LIFETIME_MOUNT ||
+	    (lt == LIFETIME_KERNEL && in->store->backend != STORE_SHM) ||
+	    (lt == LIFETIME_DISK && in->store->backend != STORE_FILE))
+		return EINVAL;
+	shmfs_fd_path(in->fd, path, sizeof(path));
+	return setxattr(path, STORE_LIFETIME_XATTR, value, size, flags) ? errno : 0;
 }
 
 static void shmfs_reply_value(fuse_req_t req, const char *value, size_t len, size_t size)
@@ -142,6 +181,10 @@ void shmfs_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char
 	struct inode *in = shmfs_inode(req, ino);
 	char path[64];
 
+	if (strcmp(name, STORE_LIFETIME_XATTR) == 0) {
+		fuse_reply_err(req, shmfs_set_lifetime(shmfs_data(req), in, value, size, flags));
+		return;
+	}
 	if (shmfs_is_own_xattr(name)) {
 		fuse_reply_err(req, EPERM); /* they describe the segment; read-only */
 		return;
@@ -155,10 +198,16 @@ void shmfs_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 	struct inode *in = shmfs_inode(req, ino);
 	char path[64];
 
+	shmfs_fd_path(in->fd, path, sizeof(path));
+	if (strcmp(name, STORE_LIFETIME_XATTR) == 0 && in->type == S_IFREG &&
+	    !shmfs_is_declared(shmfs_data(req), in)) {
+		/* Back to the store's lifetime. */
+		fuse_reply_err(req, removexattr(path, name) ? errno : 0);
+		return;
+	}
 	if (shmfs_is_own_xattr(name)) {
 		fuse_reply_err(req, EPERM);
 		return;
 	}
-	shmfs_fd_path(in->fd, path, sizeof(path));
 	fuse_reply_err(req, removexattr(path, name) ? errno : 0);
 }

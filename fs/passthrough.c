@@ -35,7 +35,7 @@ static uint32_t passthrough_stack_depth(struct shmfs *fs)
 {
 	struct statfs sf;
 
-	if (fstatfs(fs->root_store.dirfd, &sf) == 0 && sf.f_type == OVERLAYFS_MAGIC)
+	if (fstatfs(fs->stores.root.dirfd, &sf) == 0 && sf.f_type == OVERLAYFS_MAGIC)
 		return 2;
 	return 1;
 }
@@ -122,11 +122,11 @@ static int passthrough_probe(struct shmfs *fs)
 {
 	int fd, id;
 
-	fd = openat(fs->root_store.dirfd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	fd = openat(fs->stores.root.dirfd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		char path[PATH_MAX];
 
-		if (snprintf(path, sizeof(path), "%s/.shmfs-probe-%d", fs->root_store.path,
+		if (snprintf(path, sizeof(path), "%s/.shmfs-probe-%d", fs->stores.root.path,
 			     (int)getpid()) >= (int)sizeof(path))
 			return -ENAMETOOLONG;
 		fd = open(path, O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, 0600);

@@ -10,10 +10,11 @@
 #include "config.h"
 #include "inode.h"
 #include "store.h"
+#include "stores.h"
 
 struct shmfs {
 	struct config cfg;
-	struct store root_store;
+	struct stores stores;
 	struct inode root;           /* FUSE_ROOT_ID: the root store's top directory */
 	struct inode_table inodes;
 	struct fuse_session *se;
@@ -40,7 +41,8 @@ int shmfs_do_lookup(struct shmfs *fs, struct inode *dir, const char *name,
 		    struct fuse_entry_param *e);
 
 /* Fill e for the object behind the O_PATH fd opath, which is taken. */
-int shmfs_entry(struct shmfs *fs, struct inode *dir, int opath, struct fuse_entry_param *e);
+int shmfs_entry(struct shmfs *fs, struct store *store, int top, int opath,
+		struct fuse_entry_param *e);
 
 /* A new open of in's backing object with flags: an fd, or -errno. */
 int shmfs_open_backing(struct inode *in, int flags);
@@ -50,6 +52,19 @@ void shmfs_fd_path(int fd, char *buf, size_t len);
 
 /* Flags for the daemon's own open of a backing object for an open with flags. */
 int shmfs_backing_flags(int flags);
+
+/* The lifetime of in: its own mark, or its store's. */
+enum lifetime shmfs_lifetime(struct inode *in);
+
+/* Whether name in dir is declared in the config (and so cannot go away). */
+int shmfs_pinned(struct shmfs *fs, struct inode *dir, const char *name);
+
+/* Admit the segment behind fd (any fd of it) becoming new_size bytes long
+ * under the limits; a smaller size is given back only if shrink is set
+ * (truncate, not write). Returns 0 or EFBIG/ENOSPC; *charged is what to give
+ * back with stores_uncharge() if the change then fails. */
+int shmfs_charge_size(struct shmfs *fs, int fd, uint64_t new_size, int shrink,
+		      int64_t *charged);
 
 /* The data path mode an open of in would use now. */
 enum inode_io shmfs_io_choice(struct shmfs *fs, struct inode *in);

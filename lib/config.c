@@ -2,6 +2,8 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <grp.h>
+#include <pwd.h>
 #include <ini.h>
 #include <math.h>
 #include <stdarg.h>
@@ -69,6 +71,9 @@ void config_free(struct config *cfg)
 	free(cfg->entries);
 	cfg->entries = NULL;
 	cfg->nentries = 0;
+	free(cfg->grafts);
+	cfg->grafts = NULL;
+	cfg->ngrafts = 0;
 }
 
 /* Record one entry; key NULL marks a section header. */
@@ -98,7 +103,7 @@ static int config_record(struct config *cfg, const char *origin, int line,
 	return 0;
 }
 
-/* A line "[ name ]" (after blanks) gives the section name inih will report. */
+/* A line "[name]" (after blanks) gives the section name inih will report. */
 static void config_note_section(struct config_reader *r, const char *line)
 {
 	const char *start, *end;
@@ -113,11 +118,7 @@ static void config_note_section(struct config_reader *r, const char *line)
 	end = strchr(start, ']');
 	if (!end)
 		return; /* inih reports the syntax error */
-	while (start < end && isspace((unsigned char)*start))
-		start++;
-	while (end > start && isspace((unsigned char)end[-1]))
-		end--;
-	len = (size_t)(end - start);
+	len = (size_t)(end - start); /* inih keeps blanks inside the brackets */
 	memcpy(name, start, len);
 	name[len] = '\0';
 	config_record(r->cfg, r->origin, r->line, name, NULL, NULL);
@@ -138,6 +139,8 @@ static char *config_reader_next(char *buf, int size, void *stream)
 	len = end ? (size_t)(end - r->next) + 1 : strlen(r->next);
 	r->line++;
 	keep = len;
+	if (end && keep == (size_t)size)
+		keep--; /* the newline does not fit, and inih does not need it */
 	if (keep > (size_t)size - 1) {
 		config_error(r->cfg, r->origin, r->line,
 			     "line longer than %d characters", CONFIG_LINE_MAX);
@@ -185,6 +188,7 @@ int config_read_string(struct config *cfg, const char *text, const char *origin)
 
 int config_read_file(struct config *cfg, const char *path)
 {
+	struct stat st;
 	FILE *f;
 	char *text;
 	long len;
@@ -193,6 +197,12 @@ int config_read_file(struct config *cfg, const char *path)
 	f = fopen(path, "r");
 	if (!f) {
 		config_error(cfg, path, 0, "%s", strerror(errno));
+		return -1;
+	}
+	/* fopen succeeds on a directory, and its "size" can be LONG_MAX. */
+	if (!fstat(fileno(f), &st) && S_ISDIR(st.st_mode)) {
+		config_error(cfg, path, 0, "%s", strerror(EISDIR));
+		fclose(f);
 		return -1;
 	}
 	if (fseek(f, 0, SEEK_END) || (len = ftell(f)) < 0 || fseek(f, 0, SEEK_SET)) {
@@ -263,7 +273,8 @@ int config_parse_size(const char *text, uint64_t *out)
 uint64_t config_total_limit(const struct config *cfg, uint64_t ram_bytes)
 {
 	if (cfg->max_total_percent)
-		return ram_bytes / 100 * cfg->max_total_percent;
+		return ram_bytes / 100 * cfg->max_total_percent +
+		       ram_bytes % 100 * cfg->max_total_percent / 100;
 	return cfg->max_total_size;
 }
 
@@ -465,9 +476,307 @@ int config_is_shmfs_key(const char *key)
 	return config_shmfs_setter(key) != NULL;
 }
 
+/* "segment NAME" and "dir NAME": the kind, and NAME in *name. */
+static int config_graft_section(const char *section, int *is_dir, const char **name)
+{
+	static const struct {
+		const char *word;
+		int is_dir;
+	} kinds[] = { { "segment", 0 }, { "dir", 1 } };
+
+	for (size_t i = 0; i < 2; i++) {
+		size_t n = strlen(kinds[i].word);
+
+		if (strncmp(section, kinds[i].word, n) == 0 && isspace((unsigned char)section[n])) {
+			*is_dir = kinds[i].is_dir;
+			*name = section + n;
+			while (isspace((unsigned char)**name))
+				(*name)++;
+			return 1;
+		}
+	}
+	return 0;
+}
+
 static int config_known_section(const char *section)
 {
-	return strcmp(section, "shmfs") == 0;
+	int is_dir;
+	const char *name;
+
+	return strcmp(section, "shmfs") == 0 || config_graft_section(section, &is_dir, &name);
+}
+
+const struct config_graft *config_find_graft(const struct config *cfg, const char *name)
+{
+	for (size_t i = 0; i < cfg->ngrafts; i++)
+		if (strcmp(cfg->grafts[i].name, name) == 0)
+			return &cfg->grafts[i];
+	return NULL;
+}
+
+/* The graft a section header declares: checks the name, adds the graft. */
+static void config_add_graft(struct config *cfg, const struct config_entry *e)
+{
+	const struct config_graft *other;
+	struct config_graft *g, *grown;
+	const char *name;
+	int is_dir;
+
+	config_graft_section(e->section, &is_dir, &name);
+	if (!*name || strchr(name, '/') || strcmp(name, ".") == 0 || strcmp(name, "..") == 0) {
+		config_error(cfg, e->origin, e->line,
+			     "[%s]: the name must be one path component, without '/'", e->section);
+		return;
+	}
+	if (strlen(name) > NAME_MAX) {
+		config_error(cfg, e->origin, e->line, "[%s]: the name is too long", e->section);
+		return;
+	}
+	other = config_find_graft(cfg, name);
+	if (other) {
+		config_error(cfg, e->origin, e->line, "[%s]: '%s' is already declared at %s:%d",
+			     e->section, name, other->origin, other->line);
+		return;
+	}
+	grown = realloc(cfg->grafts, (cfg->ngrafts + 1) * sizeof(*grown));
+	if (!grown) {
+		config_error(cfg, e->origin, e->line, "out of memory");
+		return;
+	}
+	cfg->grafts = grown;
+	g = &cfg->grafts[cfg->ngrafts++];
+	memset(g, 0, sizeof(*g));
+	strcpy(g->name, name);
+	g->is_dir = is_dir;
+	g->uid = (uid_t)-1;
+	g->gid = (gid_t)-1;
+	g->mode = is_dir ? 0755 : 0600;
+	snprintf(g->origin, sizeof(g->origin), "%s", e->origin);
+	g->line = e->line;
+}
+
+/* The graft of a key's section, if its header was accepted. */
+static struct config_graft *config_graft_of(struct config *cfg, const struct config_entry *e)
+{
+	const char *name;
+	int is_dir;
+
+	if (!config_graft_section(e->section, &is_dir, &name))
+		return NULL;
+	for (size_t i = 0; i < cfg->ngrafts; i++)
+		if (strcmp(cfg->grafts[i].name, name) == 0 && cfg->grafts[i].is_dir == is_dir &&
+		    strcmp(cfg->grafts[i].origin, e->origin) == 0)
+			return &cfg->grafts[i];
+	return NULL;
+}
+
+static int parse_yes_no(const char *value, int *out)
+{
+	if (!strcmp(value, "yes") || !strcmp(value, "true") || !strcmp(value, "on") ||
+	    !strcmp(value, "1"))
+		*out = 1;
+	else if (!strcmp(value, "no") || !strcmp(value, "false") || !strcmp(value, "off") ||
+		 !strcmp(value, "0"))
+		*out = 0;
+	else
+		return -1;
+	return 0;
+}
+
+/* A user or group by name or number. */
+static int parse_id(const char *value, int group, unsigned *out)
+{
+	unsigned long n;
+	char *end;
+
+	if (isdigit((unsigned char)*value)) {
+		errno = 0;
+		n = strtoul(value, &end, 10);
+		if (*end || errno || n >= (unsigned)-1)
+			return -1;
+		*out = (unsigned)n;
+		return 0;
+	}
+	if (group) {
+		struct group *gr = getgrnam(value);
+
+		if (!gr)
+			return -1;
+		*out = gr->gr_gid;
+	} else {
+		struct passwd *pw = getpwnam(value);
+
+		if (!pw)
+			return -1;
+		*out = pw->pw_uid;
+	}
+	return 0;
+}
+
+/* One key of a [segment] or [dir] section. */
+static int config_set_graft_key(struct config_graft *g, const char *key, const char *value,
+				char *why, size_t len)
+{
+	char *end;
+	int i;
+
+	if (strcmp(key, "path") == 0) {
+		if (value[0] != '/' || strlen(value) >= sizeof(g->path)) {
+			snprintf(why, len, "path must be an absolute path, not '%s'", value);
+			return -1;
+		}
+		strcpy(g->path, value);
+	} else if (strcmp(key, "lifetime") == 0) {
+		i = config_choice(value, lifetime_names, 4);
+		if (i < 0) {
+			snprintf(why, len, "lifetime must be kernel, disk, mount or process, not '%s'",
+				 value);
+			return -1;
+		}
+		g->lifetime = (enum lifetime)i;
+		g->lifetime_set = 1;
+	} else if (strcmp(key, "mode") == 0) {
+		errno = 0;
+		unsigned long m = strtoul(value, &end, 8);
+
+		if (!isdigit((unsigned char)*value) || *end || errno || m > 07777) {
+			snprintf(why, len, "mode must be octal such as 0660, not '%s'", value);
+			return -1;
+		}
+		g->mode = (mode_t)m;
+		g->mode_set = 1;
+	} else if (strcmp(key, "owner") == 0 || strcmp(key, "group") == 0) {
+		int group = key[0] == 'g';
+		unsigned id;
+
+		if (parse_id(value, group, &id)) {
+			snprintf(why, len, "%s: no such %s '%s'", key, group ? "group" : "user", value);
+			return -1;
+		}
+		if (group)
+			g->gid = id;
+		else
+			g->uid = id;
+	} else if (g->is_dir) {
+		snprintf(why, len, "unknown key '%s' in [dir %s] (known: path, lifetime, mode, owner, group)",
+			 key, g->name);
+		return -1;
+	} else if (strcmp(key, "size") == 0) {
+		return size_value("size", value, &g->size, why, len);
+	} else if (strcmp(key, "backend") == 0) {
+		if (strcmp(value, "shm") && strcmp(value, "file")) {
+			snprintf(why, len, "backend must be shm or file, not '%s'", value);
+			return -1;
+		}
+		g->backend = value[0] == 's' ? STORE_SHM : STORE_FILE;
+		g->backend_set = 1;
+	} else if (strcmp(key, "prefault") == 0) {
+		if (parse_yes_no(value, &g->prefault)) {
+			snprintf(why, len, "prefault must be yes or no, not '%s'", value);
+			return -1;
+		}
+	} else {
+		snprintf(why, len, "unknown key '%s' in [segment %s] (known: size, mode, owner, "
+			 "group, backend, path, prefault, lifetime)", key, g->name);
+		return -1;
+	}
+	return 0;
+}
+
+/* What kind of object path may be: -1 missing parent etc. (why is set). */
+static int config_check_path(const struct config_graft *g, char *why, size_t len)
+{
+	char parent[PATH_MAX], *slash;
+	struct stat st;
+
+	if (lstat(g->path, &st) == 0) {
+		if (S_ISLNK(st.st_mode)) {
+			snprintf(why, len, "path %s is a symbolic link; give the real path", g->path);
+			return -1;
+		}
+		if (g->is_dir && !S_ISDIR(st.st_mode)) {
+			snprintf(why, len, "path %s is not a directory", g->path);
+			return -1;
+		}
+		if (!g->is_dir && !S_ISREG(st.st_mode)) {
+			snprintf(why, len, "path %s is not a regular file", g->path);
+			return -1;
+		}
+		return 0;
+	}
+	if (errno != ENOENT) {
+		snprintf(why, len, "path %s: %s", g->path, strerror(errno));
+		return -1;
+	}
+	if (g->is_dir)
+		return 0; /* made at mount, parents too */
+	strcpy(parent, g->path);
+	slash = strrchr(parent, '/');
+	if (slash == parent)
+		slash[1] = '\0';
+	else
+		*slash = '\0';
+	if (stat(parent, &st) || !S_ISDIR(st.st_mode)) {
+		snprintf(why, len, "path %s: the directory %s does not exist", g->path, parent);
+		return -1;
+	}
+	return 0;
+}
+
+/* Defaults and cross-key rules of a graft, once all its keys are known. */
+static int config_finish_graft(const struct config *cfg, struct config_graft *g,
+			       char *why, size_t len)
+{
+	static const unsigned allowed[2][2] = {
+		/* segment: shm, file */
+		{ 1u << LIFETIME_KERNEL | 1u << LIFETIME_MOUNT,
+		  1u << LIFETIME_DISK | 1u << LIFETIME_MOUNT },
+		/* dir: shm, file */
+		{ 1u << LIFETIME_KERNEL | 1u << LIFETIME_MOUNT | 1u << LIFETIME_PROCESS,
+		  1u << LIFETIME_DISK | 1u << LIFETIME_MOUNT | 1u << LIFETIME_PROCESS },
+	};
+	const char *kind = g->is_dir ? "dir" : "segment";
+
+	if (g->is_dir)
+		g->backend = g->path[0] ? STORE_FILE : STORE_SHM;
+	if (!g->is_dir && g->backend == STORE_FILE && !g->path[0]) {
+		snprintf(why, len, "[segment %s]: backend = file needs a path", g->name);
+		return -1;
+	}
+	if (!g->is_dir && g->backend == STORE_SHM && g->path[0]) {
+		snprintf(why, len, "[segment %s]: path is for backend = file only", g->name);
+		return -1;
+	}
+	if (!g->lifetime_set)
+		g->lifetime = g->backend == STORE_FILE ? LIFETIME_DISK : LIFETIME_KERNEL;
+	if (!(allowed[g->is_dir][g->backend] & (1u << g->lifetime))) {
+		snprintf(why, len, "[%s %s]: lifetime = %s is not possible for a %s %s%s", kind,
+			 g->name, lifetime_names[g->lifetime],
+			 g->backend == STORE_FILE ? "file-backed" : "shm", kind,
+			 !g->is_dir && g->lifetime == LIFETIME_PROCESS
+				 ? " (declared segments are pinned; use a [dir] with lifetime = process)"
+				 : "");
+		return -1;
+	}
+	if (strlen(cfg->prefix) + strlen(g->name) > NAME_MAX) {
+		snprintf(why, len, "[%s %s]: the name is too long with prefix '%s'", kind, g->name,
+			 cfg->prefix);
+		return -1;
+	}
+	if (cfg->max_segment_size && g->size > cfg->max_segment_size) {
+		snprintf(why, len, "[segment %s]: size is larger than max_segment_size", g->name);
+		return -1;
+	}
+	if (g->path[0] && config_check_path(g, why, len))
+		return -1;
+	for (const struct config_graft *o = cfg->grafts; o < g; o++) {
+		if (g->path[0] && strcmp(o->path, g->path) == 0) {
+			snprintf(why, len, "[%s %s]: path %s is also the path of '%s' (line %d)", kind,
+				 g->name, g->path, o->name, o->line);
+			return -1;
+		}
+	}
+	return 0;
 }
 
 /* The earlier entry of the same origin that e repeats (same section header,
@@ -499,16 +808,20 @@ int config_validate(struct config *cfg)
 	for (size_t i = 0; i < cfg->nentries; i++) {
 		const struct config_entry *e = &cfg->entries[i];
 		const struct config_entry *p = config_repeated(cfg, i);
+		struct config_graft *g;
 		config_setter set;
 
 		if (!e->key) {
 			if (!config_known_section(e->section))
 				config_error(cfg, e->origin, e->line,
-					     "unknown section [%s] (known: [shmfs])", e->section);
+					     "unknown section [%s] (known: [shmfs], [segment NAME], "
+					     "[dir NAME])", e->section);
 			else if (p)
 				config_error(cfg, e->origin, e->line,
 					     "section [%s] given twice (first at line %d)",
 					     e->section, p->line);
+			else if (strcmp(e->section, "shmfs") != 0)
+				config_add_graft(cfg, e);
 			continue;
 		}
 		if (!config_known_section(e->section))
@@ -516,6 +829,12 @@ int config_validate(struct config *cfg)
 		if (p) {
 			config_error(cfg, e->origin, e->line,
 				     "key '%s' given twice (first at line %d)", e->key, p->line);
+			continue;
+		}
+		if (strcmp(e->section, "shmfs") != 0) {
+			g = config_graft_of(cfg, e);
+			if (g && config_set_graft_key(g, e->key, e->value, why, sizeof(why)))
+				config_error(cfg, e->origin, e->line, "%s", why);
 			continue;
 		}
 		set = config_shmfs_setter(e->key);
@@ -526,6 +845,12 @@ int config_validate(struct config *cfg)
 		}
 		if (set(cfg, e->value, why, sizeof(why)))
 			config_error(cfg, e->origin, e->line, "%s", why);
+	}
+	for (size_t i = 0; i < cfg->ngrafts; i++) {
+		struct config_graft *g = &cfg->grafts[i];
+
+		if (config_finish_graft(cfg, g, why, sizeof(why)))
+			config_error(cfg, g->origin, g->line, "%s", why);
 	}
 	return cfg->nerrors > before ? -1 : 0;
 }
@@ -562,4 +887,22 @@ void config_print(const struct config *cfg, FILE *out)
 	fprintf(out, "max_segments = %llu\n", (unsigned long long)cfg->max_segments);
 	fprintf(out, "attr_timeout = %g\n", cfg->attr_timeout);
 	fprintf(out, "log_level = %s\n", levels[cfg->log_level]);
+	for (size_t i = 0; i < cfg->ngrafts; i++) {
+		const struct config_graft *g = &cfg->grafts[i];
+
+		fprintf(out, "\n[%s %s]\n", g->is_dir ? "dir" : "segment", g->name);
+		if (!g->is_dir) {
+			print_size(out, "size", g->size);
+			fprintf(out, "backend = %s\n", g->backend == STORE_FILE ? "file" : "shm");
+			fprintf(out, "prefault = %s\n", g->prefault ? "yes" : "no");
+		}
+		if (g->path[0])
+			fprintf(out, "path = %s\n", g->path);
+		fprintf(out, "lifetime = %s\n", lifetime_names[g->lifetime]);
+		fprintf(out, "mode = %04o\n", (unsigned)g->mode);
+		if (g->uid != (uid_t)-1)
+			fprintf(out, "owner = %u\n", (unsigned)g->uid);
+		if (g->gid != (gid_t)-1)
+			fprintf(out, "group = %u\n", (unsigned)g->gid);
+	}
 }

@@ -9,9 +9,28 @@
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 enum passthrough_mode { PASSTHROUGH_AUTO, PASSTHROUGH_ON, PASSTHROUGH_OFF };
 enum lifetime { LIFETIME_KERNEL, LIFETIME_DISK, LIFETIME_MOUNT, LIFETIME_PROCESS };
+enum store_backend { STORE_SHM, STORE_FILE };
+
+/* A name of the root grafted from the config: [segment NAME] or [dir NAME]. */
+struct config_graft {
+	char name[NAME_MAX + 1];
+	int is_dir;                 /* [dir NAME]; else [segment NAME] */
+	char path[PATH_MAX];        /* the file or directory on disk; "" for shm */
+	enum store_backend backend;
+	enum lifetime lifetime;
+	uint64_t size;              /* segments: the declared size */
+	mode_t mode;
+	uid_t uid;                  /* (uid_t)-1: whoever runs the daemon */
+	gid_t gid;                  /* (gid_t)-1: likewise */
+	int prefault;               /* segments: populate the pages at mount */
+	char origin[PATH_MAX];      /* where it was declared, for messages */
+	int line;
+	int lifetime_set, mode_set, backend_set;
+};
 
 #define CONFIG_ERRORS_MAX 4096
 
@@ -34,6 +53,9 @@ struct config {
 	uint64_t max_segments;       /* 0: no limit */
 	double attr_timeout;         /* seconds */
 	int log_level;               /* enum log_level */
+
+	struct config_graft *grafts;  /* in the order declared */
+	size_t ngrafts;
 
 	struct config_entry *entries; /* pass one: what the files and -o said */
 	size_t nentries;
@@ -66,6 +88,9 @@ int config_parse_size(const char *text, uint64_t *out);
 
 /* The byte limit max_total_size stands for, given the machine's RAM. */
 uint64_t config_total_limit(const struct config *cfg, uint64_t ram_bytes);
+
+/* The graft declared under name, or NULL. */
+const struct config_graft *config_find_graft(const struct config *cfg, const char *name);
 
 const char *config_passthrough_name(enum passthrough_mode mode);
 const char *config_lifetime_name(enum lifetime lifetime);

@@ -1,9 +1,11 @@
 #include "store.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 int store_open(struct store *st, const char *path, const char *prefix,
@@ -12,6 +14,7 @@ int store_open(struct store *st, const char *path, const char *prefix,
 	struct stat sb;
 
 	memset(st, 0, sizeof(*st));
+	st->dirfd = -1; /* store_close() after a failed open closes nothing */
 	if (strlen(path) >= sizeof(st->path) || strlen(prefix) >= sizeof(st->prefix))
 		return -ENAMETOOLONG;
 	st->dirfd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -21,6 +24,7 @@ int store_open(struct store *st, const char *path, const char *prefix,
 		int err = errno;
 
 		close(st->dirfd);
+		st->dirfd = -1;
 		return -err;
 	}
 	strcpy(st->path, path);
@@ -76,4 +80,74 @@ int store_type_shown(mode_t mode)
 const char *store_backend_name(enum store_backend backend)
 {
 	return backend == STORE_SHM ? "shm" : "file";
+}
+
+int store_parse_lifetime(const char *value, size_t len, enum lifetime *out)
+{
+	static const enum lifetime all[] = { LIFETIME_KERNEL, LIFETIME_DISK, LIFETIME_MOUNT,
+					     LIFETIME_PROCESS };
+
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+		const char *name = config_lifetime_name(all[i]);
+
+		if (strlen(name) == len && memcmp(name, value, len) == 0) {
+			*out = all[i];
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+enum lifetime store_lifetime_of(const struct store *st, int fd)
+{
+	char path[64], value[16];
+	enum lifetime lt;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	n = getxattr(path, STORE_LIFETIME_XATTR, value, sizeof(value));
+	if (n > 0 && store_parse_lifetime(value, (size_t)n, &lt) == 0)
+		return lt;
+	return st->lifetime;
+}
+
+static void store_walk_dir(const struct store *st, int fd, int top, store_skip_fn skip,
+			   void *skip_arg, store_visit_fn visit, void *arg)
+{
+	struct dirent *de;
+	DIR *dp;
+
+	dp = fdopendir(fd);
+	if (!dp) {
+		close(fd);
+		return;
+	}
+	while ((de = readdir(dp))) {
+		const char *name = store_visible_name(st, top, de->d_name);
+		struct stat sb;
+
+		if (!name || (top && skip && skip(name, skip_arg)))
+			continue;
+		if (fstatat(dirfd(dp), de->d_name, &sb, AT_SYMLINK_NOFOLLOW) ||
+		    !store_type_shown(sb.st_mode))
+			continue;
+		if (S_ISDIR(sb.st_mode)) {
+			int sub = openat(dirfd(dp), de->d_name,
+					 O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+			if (sub >= 0)
+				store_walk_dir(st, sub, 0, NULL, NULL, visit, arg);
+		}
+		visit(dirfd(dp), de->d_name, &sb, arg);
+	}
+	closedir(dp);
+}
+
+void store_walk(const struct store *st, store_skip_fn skip, void *skip_arg,
+		store_visit_fn visit, void *arg)
+{
+	int fd = openat(st->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd >= 0)
+		store_walk_dir(st, fd, 1, skip, skip_arg, visit, arg);
 }

@@ -14,8 +14,6 @@
 
 #include "config.h"
 
-enum store_backend { STORE_SHM, STORE_FILE };
-
 struct store {
 	int dirfd;            /* O_PATH of the top directory */
 	char path[PATH_MAX];  /* the top directory, for user.shmfs.backing */
@@ -44,5 +42,26 @@ const char *store_visible_name(const struct store *st, int top, const char *name
 int store_type_shown(mode_t mode);
 
 const char *store_backend_name(enum store_backend backend);
+
+/* The xattr on a backing object that overrides its store's lifetime. */
+#define STORE_LIFETIME_XATTR "user.shmfs.lifetime"
+
+/* The lifetime of the object behind fd (any fd, O_PATH too): its
+ * STORE_LIFETIME_XATTR if it has a valid one, else the store's. */
+enum lifetime store_lifetime_of(const struct store *st, int fd);
+
+/* Parse a lifetime name: 0 and *out, or -EINVAL. */
+int store_parse_lifetime(const char *value, size_t len, enum lifetime *out);
+
+/* Called for every segment and directory below the store's top, children
+ * before their directory; dirfd and name locate the object. */
+typedef void (*store_visit_fn)(int dirfd, const char *name, const struct stat *sb, void *arg);
+/* Says whether a name of the top directory (as the mount shows it) is left out. */
+typedef int (*store_skip_fn)(const char *name, void *arg);
+
+/* Walk the store. Symlinks and special files are never visited or followed;
+ * in the top directory only names with the prefix are. */
+void store_walk(const struct store *st, store_skip_fn skip, void *skip_arg,
+		store_visit_fn visit, void *arg);
 
 #endif
