@@ -1,0 +1,11 @@
+/* The unit test suites: one per lib/ module, run together by main.c. */
+#ifndef SHMFS_TEST_SUITES_H
+#define SHMFS_TEST_SUITES_H
+
+#include <check.h>
+
+Suite *config_suite(void);
+Suite *store_suite(void);
+Suite *inode_suite(void);
+
+#endif
