@@ -11,8 +11,11 @@ PKG_CONFIG ?= pkg-config
 
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
-	  -Wformat=2 -Wno-format-nonliteral -Wno-format-truncation -fno-strict-aliasing -MMD -MP
-# (messages that name long paths may be cut short: that is intended)
+	  -Wformat=2 -Wno-format-nonliteral -fno-strict-aliasing -MMD -MP
+# Messages that name long paths may be cut short: that is intended. (gcc only.)
+ifeq ($(findstring clang,$(shell $(CC) --version 2>/dev/null)),)
+CFLAGS += -Wno-format-truncation
+endif
 ifeq ($(WERROR),1)
 CFLAGS += -Werror
 endif
@@ -90,5 +93,8 @@ clean:
 	rm -rf $(BUILD)
 
 .PHONY: all deps unit integration test asan run clean
+
+# make bench, make stress, make fuzz: each in its own file.
+-include tests/bench/bench.mk tests/stress/stress.mk tests/fuzz/fuzz.mk
 
 -include $(LIB_OBJ:.o=.d) $(FS_OBJ:.o=.d) $(UNIT_OBJ:.o=.d)
