@@ -13,6 +13,7 @@
 
 #include "log.h"
 #include "passthrough.h"
+#include "status.h"
 
 #define SHMFS_VERSION "0.1.0"
 
@@ -83,6 +84,7 @@ static void shmfs_usage(FILE *out)
 {
 	fprintf(out,
 		"usage: shmfs [OPTIONS] [CONFIG] MOUNTPOINT\n"
+		"       shmfs status [--json] [MOUNTPOINT...]\n"
 		"\n"
 		"Named shared-memory segments as files: MOUNTPOINT/NAME is the POSIX shm\n"
 		"object /PREFIXNAME in shm_dir. CONFIG is an INI file, or 'none' (or omitted)\n"
@@ -307,6 +309,8 @@ int main(int argc, char *argv[])
 	const char *mountpoint;
 	int rc, status = 1, unmounted = 0;
 
+	if (argc > 1 && strcmp(argv[1], "status") == 0)
+		return status_main(argc - 1, argv + 1);
 	config_init(&fs.cfg);
 	if (fuse_opt_parse(&args, &a, shmfs_optspec, shmfs_opt_proc) == -1)
 		goto out_args;

@@ -12,11 +12,19 @@
 
 #define SHMFS_XATTR_PREFIX "user.shmfs."
 
-static const char *const shmfs_xattrs[] = {
-	"user.shmfs.backend",
-	"user.shmfs.backing",
-	"user.shmfs.io",
-	STORE_LIFETIME_XATTR,
+/* Which objects have which of our attributes. */
+enum { ON_ALL, ON_SEGMENTS, ON_ROOT };
+
+static const struct {
+	const char *name;
+	int on;
+} shmfs_xattrs[] = {
+	{ "user.shmfs.backend", ON_ALL },
+	{ "user.shmfs.backing", ON_ALL },
+	{ STORE_LIFETIME_XATTR, ON_ALL },
+	{ "user.shmfs.io", ON_SEGMENTS },
+	{ "user.shmfs.opens", ON_SEGMENTS },
+	{ "user.shmfs.limits", ON_ROOT },
 };
 
 #define N_SHMFS_XATTRS (sizeof(shmfs_xattrs) / sizeof(shmfs_xattrs[0]))
@@ -26,10 +34,34 @@ static int shmfs_is_own_xattr(const char *name)
 	return strncmp(name, SHMFS_XATTR_PREFIX, strlen(SHMFS_XATTR_PREFIX)) == 0;
 }
 
-/* Whether in has the attribute shmfs_xattrs[i]: io is for segments only. */
-static int shmfs_has_xattr(struct inode *in, size_t i)
+static int shmfs_has_xattr(struct shmfs *fs, struct inode *in, size_t i)
 {
-	return strcmp(shmfs_xattrs[i], "user.shmfs.io") != 0 || in->type == S_IFREG;
+	switch (shmfs_xattrs[i].on) {
+	case ON_SEGMENTS:
+		return in->type == S_IFREG;
+	case ON_ROOT:
+		return in == &fs->root;
+	default:
+		return 1;
+	}
+}
+
+/* user.shmfs.limits on the root: the limits (0: none) and the usage
+ * counted against them (counted only while a limit is set). */
+static int shmfs_limits_value(struct shmfs *fs, char *buf, size_t len)
+{
+	const struct limits *l = &fs->stores.limits;
+	struct usage u;
+
+	pthread_mutex_lock(&fs->stores.lock);
+	u = fs->stores.usage;
+	pthread_mutex_unlock(&fs->stores.lock);
+	return snprintf(buf, len,
+			"max_segment_size=%llu max_segments=%llu max_total_size=%llu "
+			"segments=%llu bytes=%llu",
+			(unsigned long long)l->max_segment_size, (unsigned long long)l->max_segments,
+			(unsigned long long)l->max_total_size, (unsigned long long)u.segments,
+			(unsigned long long)u.bytes);
 }
 
 /* The value of one of our attributes into buf; returns its length or -errno. */
@@ -56,6 +88,16 @@ static int shmfs_xattr_value(struct shmfs *fs, struct inode *in, const char *nam
 	}
 	if (strcmp(name, STORE_LIFETIME_XATTR) == 0)
 		return snprintf(buf, len, "%s", config_lifetime_name(shmfs_lifetime(in)));
+	if (strcmp(name, "user.shmfs.opens") == 0 && in->type == S_IFREG) {
+		unsigned opens;
+
+		pthread_mutex_lock(&in->lock);
+		opens = in->opens;
+		pthread_mutex_unlock(&in->lock);
+		return snprintf(buf, len, "%u", opens);
+	}
+	if (strcmp(name, "user.shmfs.limits") == 0 && in == &fs->root)
+		return shmfs_limits_value(fs, buf, len);
 	return -ENODATA;
 }
 
@@ -145,7 +187,7 @@ void shmfs_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 	shmfs_fd_path(in->fd, path, sizeof(path));
 	cap = 256;
 	for (size_t i = 0; i < N_SHMFS_XATTRS; i++)
-		cap += strlen(shmfs_xattrs[i]) + 1;
+		cap += strlen(shmfs_xattrs[i].name) + 1;
 	n = listxattr(path, NULL, 0);
 	if (n < 0)
 		n = 0;
@@ -165,9 +207,9 @@ void shmfs_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 		}
 	}
 	for (size_t i = 0; i < N_SHMFS_XATTRS; i++) {
-		if (shmfs_has_xattr(in, i)) {
-			memcpy(out + len, shmfs_xattrs[i], strlen(shmfs_xattrs[i]) + 1);
-			len += strlen(shmfs_xattrs[i]) + 1;
+		if (shmfs_has_xattr(shmfs_data(req), in, i)) {
+			memcpy(out + len, shmfs_xattrs[i].name, strlen(shmfs_xattrs[i].name) + 1);
+			len += strlen(shmfs_xattrs[i].name) + 1;
 		}
 	}
 	shmfs_reply_value(req, out, len, size);

@@ -614,9 +614,10 @@ static int parse_id(const char *value, int group, unsigned *out)
 }
 
 /* One key of a [segment] or [dir] section. */
-static int config_set_graft_key(struct config_graft *g, const char *key, const char *value,
+static int config_set_graft_key(struct config_graft *g, const struct config_entry *e,
 				char *why, size_t len)
 {
+	const char *key = e->key, *value = e->value;
 	char *end;
 	int i;
 
@@ -626,6 +627,7 @@ static int config_set_graft_key(struct config_graft *g, const char *key, const c
 			return -1;
 		}
 		strcpy(g->path, value);
+		g->path_line = e->line;
 	} else if (strcmp(key, "lifetime") == 0) {
 		i = config_choice(value, lifetime_names, 4);
 		if (i < 0) {
@@ -634,7 +636,7 @@ static int config_set_graft_key(struct config_graft *g, const char *key, const c
 			return -1;
 		}
 		g->lifetime = (enum lifetime)i;
-		g->lifetime_set = 1;
+		g->lifetime_line = e->line;
 	} else if (strcmp(key, "mode") == 0) {
 		errno = 0;
 		unsigned long m = strtoul(value, &end, 8);
@@ -644,7 +646,6 @@ static int config_set_graft_key(struct config_graft *g, const char *key, const c
 			return -1;
 		}
 		g->mode = (mode_t)m;
-		g->mode_set = 1;
 	} else if (strcmp(key, "owner") == 0 || strcmp(key, "group") == 0) {
 		int group = key[0] == 'g';
 		unsigned id;
@@ -662,6 +663,7 @@ static int config_set_graft_key(struct config_graft *g, const char *key, const c
 			 key, g->name);
 		return -1;
 	} else if (strcmp(key, "size") == 0) {
+		g->size_line = e->line;
 		return size_value("size", value, &g->size, why, len);
 	} else if (strcmp(key, "backend") == 0) {
 		if (strcmp(value, "shm") && strcmp(value, "file")) {
@@ -669,7 +671,7 @@ static int config_set_graft_key(struct config_graft *g, const char *key, const c
 			return -1;
 		}
 		g->backend = value[0] == 's' ? STORE_SHM : STORE_FILE;
-		g->backend_set = 1;
+		g->backend_line = e->line;
 	} else if (strcmp(key, "prefault") == 0) {
 		if (parse_yes_no(value, &g->prefault)) {
 			snprintf(why, len, "prefault must be yes or no, not '%s'", value);
@@ -724,8 +726,15 @@ static int config_check_path(const struct config_graft *g, char *why, size_t len
 }
 
 /* Defaults and cross-key rules of a graft, once all its keys are known. */
+/* The line of a key if it was given, else of the section header. */
+static int key_line(const struct config_graft *g, int line)
+{
+	return line ? line : g->line;
+}
+
+/* *line: where the problem is, the key's line where one key is to blame. */
 static int config_finish_graft(const struct config *cfg, struct config_graft *g,
-			       char *why, size_t len)
+			       char *why, size_t len, int *line)
 {
 	static const unsigned allowed[2][2] = {
 		/* segment: shm, file */
@@ -739,17 +748,21 @@ static int config_finish_graft(const struct config *cfg, struct config_graft *g,
 
 	if (g->is_dir)
 		g->backend = g->path[0] ? STORE_FILE : STORE_SHM;
+	*line = g->line;
 	if (!g->is_dir && g->backend == STORE_FILE && !g->path[0]) {
+		*line = key_line(g, g->backend_line);
 		snprintf(why, len, "[segment %s]: backend = file needs a path", g->name);
 		return -1;
 	}
 	if (!g->is_dir && g->backend == STORE_SHM && g->path[0]) {
+		*line = key_line(g, g->path_line);
 		snprintf(why, len, "[segment %s]: path is for backend = file only", g->name);
 		return -1;
 	}
-	if (!g->lifetime_set)
+	if (!g->lifetime_line)
 		g->lifetime = g->backend == STORE_FILE ? LIFETIME_DISK : LIFETIME_KERNEL;
 	if (!(allowed[g->is_dir][g->backend] & (1u << g->lifetime))) {
+		*line = key_line(g, g->lifetime_line);
 		snprintf(why, len, "[%s %s]: lifetime = %s is not possible for a %s %s%s", kind,
 			 g->name, lifetime_names[g->lifetime],
 			 g->backend == STORE_FILE ? "file-backed" : "shm", kind,
@@ -764,9 +777,11 @@ static int config_finish_graft(const struct config *cfg, struct config_graft *g,
 		return -1;
 	}
 	if (cfg->max_segment_size && g->size > cfg->max_segment_size) {
+		*line = key_line(g, g->size_line);
 		snprintf(why, len, "[segment %s]: size is larger than max_segment_size", g->name);
 		return -1;
 	}
+	*line = key_line(g, g->path_line);
 	if (g->path[0] && config_check_path(g, why, len))
 		return -1;
 	for (const struct config_graft *o = cfg->grafts; o < g; o++) {
@@ -833,7 +848,7 @@ int config_validate(struct config *cfg)
 		}
 		if (strcmp(e->section, "shmfs") != 0) {
 			g = config_graft_of(cfg, e);
-			if (g && config_set_graft_key(g, e->key, e->value, why, sizeof(why)))
+			if (g && config_set_graft_key(g, e, why, sizeof(why)))
 				config_error(cfg, e->origin, e->line, "%s", why);
 			continue;
 		}
@@ -849,8 +864,10 @@ int config_validate(struct config *cfg)
 	for (size_t i = 0; i < cfg->ngrafts; i++) {
 		struct config_graft *g = &cfg->grafts[i];
 
-		if (config_finish_graft(cfg, g, why, sizeof(why)))
-			config_error(cfg, g->origin, g->line, "%s", why);
+		int line;
+
+		if (config_finish_graft(cfg, g, why, sizeof(why), &line))
+			config_error(cfg, g->origin, line, "%s", why);
 	}
 	return cfg->nerrors > before ? -1 : 0;
 }

@@ -29,7 +29,8 @@ struct config_graft {
 	int prefault;               /* segments: populate the pages at mount */
 	char origin[PATH_MAX];      /* where it was declared, for messages */
 	int line;
-	int lifetime_set, mode_set, backend_set;
+	/* Lines of the keys given (0: not given), to blame the right one. */
+	int path_line, lifetime_line, backend_line, size_line;
 };
 
 #define CONFIG_ERRORS_MAX 4096

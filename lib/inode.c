@@ -9,7 +9,8 @@
 
 static size_t itable_hash(dev_t dev, ino_t ino, size_t nbuckets)
 {
-	uint64_t h = (uint64_t)ino * 0x9e3779b97f4a7c15ULL ^ (uint64_t)dev;
+	uint64_t h = ((uint64_t)ino ^ ((uint64_t)dev << 32 | (uint64_t)dev >> 32)) *
+		     0x9e3779b97f4a7c15ULL;
 
 	return (size_t)(h >> 17) & (nbuckets - 1);
 }

@@ -43,13 +43,15 @@ void quota_statfs(const struct limits *l, const struct usage *u, struct statvfs 
 		fsblkcnt_t blocks = l->max_total_size / sv->f_frsize;
 		fsblkcnt_t used = (u->bytes + sv->f_frsize - 1) / sv->f_frsize;
 		fsblkcnt_t avail = used < blocks ? blocks - used : 0;
+		/* A tmpfs mounted with size=0 has no capacity and says 0 blocks, 0 free. */
+		int bounded = sv->f_blocks != 0;
 
 		/* Capacity is the limit; what is free is also bounded by
 		 * what the backing store has left. */
 		sv->f_blocks = blocks;
-		if (avail < sv->f_bavail)
+		if (!bounded || avail < sv->f_bavail)
 			sv->f_bavail = avail;
-		if (avail < sv->f_bfree)
+		if (!bounded || avail < sv->f_bfree)
 			sv->f_bfree = avail;
 	}
 	if (l->max_segments) {

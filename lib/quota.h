@@ -31,7 +31,8 @@ int quota_admit(const struct limits *l, const struct usage *u, int64_t dsegments
 void quota_apply(struct usage *u, int64_t dsegments, int64_t dbytes);
 
 /* Shape a statvfs of the backing store to show the limits: capacity is
- * max_total_size (or the store's, if smaller), use is usage; likewise files. */
+ * max_total_size, free is what is left of it (no more than the store has
+ * free, when the store reports a capacity); likewise files and max_segments. */
 void quota_statfs(const struct limits *l, const struct usage *u, struct statvfs *sv);
 
 #endif

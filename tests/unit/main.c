@@ -11,6 +11,9 @@ int main(void)
 
 	srunner_add_suite(sr, store_suite());
 	srunner_add_suite(sr, inode_suite());
+	srunner_add_suite(sr, quota_suite());
+	srunner_add_suite(sr, grafts_suite());
+	srunner_add_suite(sr, stores_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

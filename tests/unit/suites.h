@@ -7,5 +7,8 @@
 Suite *config_suite(void);
 Suite *store_suite(void);
 Suite *inode_suite(void);
+Suite *quota_suite(void);
+Suite *stores_suite(void);
+Suite *grafts_suite(void);
 
 #endif
