@@ -3,9 +3,14 @@
 #   make test       unit tests, then integration tests on real mounts (both data paths)
 #   make run        mount ./mnt with the built-in defaults in the foreground (Ctrl-C unmounts)
 #   make asan       the same tests with address and undefined-behaviour sanitizers
-#   make install    PREFIX (/usr/local) and DESTDIR honoured
+#   make install    PREFIX (/usr/local) and DESTDIR honoured; make uninstall
 
 PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+DOCDIR ?= $(PREFIX)/share/doc/shmfs
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+SYSCONFDIR ?= /etc
 BUILD ?= build
 PKG_CONFIG ?= pkg-config
 
@@ -89,10 +94,31 @@ run: deps
 	@mkdir -p mnt
 	$(BUILD)/shmfs -f none mnt
 
+# The example config goes to $(SYSCONFDIR)/shmfs.ini only when there is none.
+install: all
+	install -Dm755 $(BUILD)/shmfs $(DESTDIR)$(BINDIR)/shmfs
+	install -Dm644 docs/shmfs.1 $(DESTDIR)$(MANDIR)/man1/shmfs.1
+	install -Dm644 config/shmfs.ini $(DESTDIR)$(DOCDIR)/shmfs.ini
+	install -Dm644 config/fstab.example $(DESTDIR)$(DOCDIR)/fstab.example
+	@mkdir -p $(DESTDIR)$(UNITDIR)
+	sed 's|@BINDIR@|$(BINDIR)|g' config/shmfs@.service > $(DESTDIR)$(UNITDIR)/shmfs@.service
+	chmod 644 $(DESTDIR)$(UNITDIR)/shmfs@.service
+	@if [ -e $(DESTDIR)$(SYSCONFDIR)/shmfs.ini ]; then \
+		echo "keeping $(DESTDIR)$(SYSCONFDIR)/shmfs.ini"; \
+	else \
+		install -Dm644 config/shmfs.ini $(DESTDIR)$(SYSCONFDIR)/shmfs.ini; \
+	fi
+
+# $(SYSCONFDIR)/shmfs.ini stays: it may hold the administrator's edits.
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/shmfs $(DESTDIR)$(MANDIR)/man1/shmfs.1 \
+		$(DESTDIR)$(UNITDIR)/shmfs@.service
+	rm -rf $(DESTDIR)$(DOCDIR)
+
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all deps unit integration test asan run clean
+.PHONY: all deps unit integration test asan run install uninstall clean
 
 # make bench, make stress, make fuzz: each in its own file.
 -include tests/bench/bench.mk tests/stress/stress.mk tests/fuzz/fuzz.mk

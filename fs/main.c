@@ -8,7 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -237,6 +239,29 @@ static int shmfs_open_root(struct shmfs *fs)
 	return 0;
 }
 
+/* Tell systemd (Type=notify) how the service is doing, if it asked. */
+static void shmfs_notify(const char *state)
+{
+	const char *path = getenv("NOTIFY_SOCKET");
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	size_t len;
+	int fd;
+
+	if (!path || (path[0] != '/' && path[0] != '@') || strlen(path) >= sizeof(sa.sun_path))
+		return;
+	len = strlen(path);
+	memcpy(sa.sun_path, path, len);
+	if (sa.sun_path[0] == '@')
+		sa.sun_path[0] = '\0'; /* an abstract socket */
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return;
+	if (sendto(fd, state, strlen(state), 0, (struct sockaddr *)&sa,
+		   (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len)) < 0)
+		log_warn("telling systemd %s", state);
+	close(fd);
+}
+
 /* Answer FUSE_INIT before going to the background, so that a mount that
  * cannot have what the config demands (passthrough=on) fails in the
  * foreground with a clear message and exit status 1. */
@@ -370,11 +395,17 @@ int main(int argc, char *argv[])
 	if (!a.foreground)
 		log_to_syslog("shmfs");
 	log_info("mounted %s on %s (prefix '%s')", fs.cfg.shm_dir, mountpoint, fs.cfg.prefix);
+	if (fs.passthrough)
+		log_info("data path: kernel passthrough (zero-copy)");
+	else
+		log_info("data path: cached (%s)", fs.passthrough_why);
+	shmfs_notify("READY=1");
 
 	rc = shmfs_loop(&fs, a.single_thread);
 	/* A positive value is the signal that ended the loop: a clean stop. */
 	status = rc < 0 ? 1 : 0;
 	unmounted = 1;
+	shmfs_notify("STOPPING=1");
 	log_info("unmounting %s", mountpoint);
 out_unmount:
 	fuse_session_unmount(fs.se);

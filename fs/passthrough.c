@@ -166,15 +166,10 @@ int passthrough_decide(struct shmfs *fs)
 	else
 		fs->passthrough = 1;
 
-	if (fs->passthrough) {
-		log_info("data path: kernel passthrough (zero-copy)");
-		return 0;
-	}
-	if (fs->cfg.passthrough == PASSTHROUGH_ON) {
+	if (!fs->passthrough && fs->cfg.passthrough == PASSTHROUGH_ON) {
 		log_errorx("passthrough=on, but %s", fs->passthrough_why);
 		return -1;
 	}
-	log_info("data path: cached mode, passthrough unavailable: %s", fs->passthrough_why);
 	return 0;
 }
 

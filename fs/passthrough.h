@@ -11,8 +11,8 @@
 int passthrough_setup(struct shmfs *fs);
 
 /* After FUSE_INIT is answered: decide fs->passthrough, trying a backing
- * registration in the store. Returns 0, or -1 when passthrough=on and it
- * cannot be had (the reason is logged). */
+ * registration in the store; fs->passthrough_why says why not. Returns 0,
+ * or -1 when passthrough=on and it cannot be had (the reason is logged). */
 int passthrough_decide(struct shmfs *fs);
 
 /* Register fd (an open backing object) with the kernel: backing id or -errno. */
