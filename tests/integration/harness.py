@@ -1,0 +1,649 @@
+"""The one shared helper of the shmfs integration tests (standard library only).
+
+A test mounts a real shmfs on a fresh temporary directory with its own shm_dir,
+drives it from separate processes (shell tools, python3 -c with mmap, the C
+helpers) and always unmounts and removes what it made, even when it fails.
+
+The test process itself never touches the mount: every access goes through a
+child process with a timeout, so a hung daemon fails a test instead of hanging
+the suite. The backing directory (shm_dir) is plain tmpfs and is read directly.
+
+Environment: SHMFS (the daemon), SHMFS_HELPERS (the compiled C helpers) and
+SHMFS_TEST_MODE (cached | passthrough, set by run.py).
+"""
+
+import errno
+import os
+import random
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+SHMFS = os.environ.get("SHMFS", "")
+HELPERS = os.environ.get("SHMFS_HELPERS", "")
+MOUNT_TIMEOUT = 10.0   # seconds until a mount must be live
+CMD_TIMEOUT = 20.0     # default for every client command
+NOBODY = 65534
+
+# Clients run a system python, which user nobody can execute (a python under
+# /root may not be reachable for that user).
+PYTHON = "/usr/bin/python3" if os.access("/usr/bin/python3", os.X_OK) else sys.executable
+AS_NOBODY = ["setpriv", "--reuid=%d" % NOBODY, "--regid=%d" % NOBODY, "--clear-groups"]
+
+_live_mounts = set()   # every Mount not yet torn down, for the runner's last sweep
+
+
+def mode():
+    """The data-path mode the suite runs in now: "cached" or "passthrough"."""
+    return os.environ.get("SHMFS_TEST_MODE", "cached")
+
+
+def passthrough_option():
+    return "on" if mode() == "passthrough" else "off"
+
+
+def helper(name):
+    """Absolute path of a compiled C helper (tests/integration/NAME.c)."""
+    return os.path.join(HELPERS, name)
+
+
+def random_token(n=8):
+    return "%0*x" % (n, random.getrandbits(4 * n))
+
+
+# ---------------------------------------------------------------------------
+# Running client processes
+
+def run(args, user=None, input=None, timeout=CMD_TIMEOUT, umask=None, shell=False,
+        env=None, cwd="/"):
+    """Run a client command to completion and return the CompletedProcess
+    (text mode, stdout and stderr captured). user="nobody" runs it as 65534.
+    A command that outlives timeout is killed and fails the calling test."""
+    if shell:
+        script = args if umask is None else "umask %03o; %s" % (umask, args)
+        args = ["/bin/sh", "-c", script]
+    elif umask is not None:
+        args = ["/bin/sh", "-c", 'umask %03o; exec "$@"' % umask, "sh"] + list(args)
+    if user == "nobody":
+        args = AS_NOBODY + list(args)
+    elif user is not None:
+        raise ValueError("unknown user %r" % user)
+    # its own process group, so that a timeout also ends what a shell started
+    stdin = subprocess.PIPE if input is not None else subprocess.DEVNULL
+    proc = subprocess.Popen(args, stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env=env, cwd=cwd, start_new_session=True)
+    try:
+        out, err = proc.communicate(input, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        _kill_group(proc)
+        raise AssertionError("timed out after %ss: %s" % (timeout, args)) from None
+    return subprocess.CompletedProcess(args, proc.returncode, out, err)
+
+
+def _kill_group(proc):
+    """SIGKILL the process group of our child proc (made with
+    start_new_session) and reap the child."""
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    try:
+        proc.communicate(timeout=5)
+    except (subprocess.TimeoutExpired, ValueError, OSError):
+        proc.wait(timeout=10)
+
+
+def sh(script, **kw):
+    """Run a /bin/sh script (see run())."""
+    return run(script, shell=True, **kw)
+
+
+def py(code, *args, **kw):
+    """Run python3 -c CODE ARGS... in a separate process (see run())."""
+    return run([PYTHON, "-c", code] + [str(a) for a in args], **kw)
+
+
+# A snippet that runs one statement on the paths in sys.argv and prints OK or
+# the errno name it failed with, e.g. try_op("os.symlink('t', A[0])", path).
+_TRY_OP = r"""
+import os, sys, errno, fcntl, ctypes, stat
+A = sys.argv[1:]
+libc = ctypes.CDLL(None, use_errno=True)
+def renameat2(old, new, flags):
+    if libc.renameat2(-100, old.encode(), -100, new.encode(), flags) != 0:
+        e = ctypes.get_errno()
+        raise OSError(e, os.strerror(e))
+try:
+    exec(compile(CODE, "op", "exec"))
+    print("OK")
+except OSError as e:
+    print(errno.errorcode.get(e.errno, str(e.errno)))
+"""
+
+
+def try_op(statement, *args, **kw):
+    """Run one Python statement in a separate process; return "OK" or the
+    errno name (ENOENT, EPERM, ...) it failed with."""
+    code = "CODE = %r\n%s" % (statement, _TRY_OP)
+    r = py(code, *args, **kw)
+    if r.returncode != 0 or not r.stdout.strip():
+        raise AssertionError("python snippet failed: %s\n%s" % (statement, r.stderr))
+    return r.stdout.strip().splitlines()[-1]
+
+
+class Client:
+    """A long-lived client process spoken to line by line (e.g. the mapper
+    helper in stdin mode). Always stopped by the test's cleanup."""
+
+    def __init__(self, args, user=None):
+        if user == "nobody":
+            args = AS_NOBODY + list(args)
+        self.args = args
+        self.proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, cwd="/", start_new_session=True)
+        self._buf = b""
+
+    def readline(self, timeout=CMD_TIMEOUT):
+        deadline = time.monotonic() + timeout
+        fd = self.proc.stdout.fileno()
+        while b"\n" not in self._buf:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError("no answer within %ss from %s" % (timeout, self.args))
+            ready, _, _ = select.select([fd], [], [], left)
+            if ready:
+                chunk = os.read(fd, 65536)
+                if not chunk:
+                    try:
+                        self.proc.wait(timeout=2)
+                        err = self.proc.stderr.read1(65536)
+                    except subprocess.TimeoutExpired:
+                        err = b""
+                    raise AssertionError("%s ended (status %s): %s" % (
+                        self.args, self.proc.poll(), err.decode(errors="replace")))
+                self._buf += chunk
+        line, self._buf = self._buf.split(b"\n", 1)
+        return line.decode(errors="replace")
+
+    def ask(self, command, timeout=CMD_TIMEOUT):
+        """Send one command line, return the answer line."""
+        self.proc.stdin.write(command.encode() + b"\n")
+        self.proc.stdin.flush()
+        return self.readline(timeout)
+
+    def stop(self):
+        if self.proc.poll() is None:
+            try:
+                self.proc.stdin.close()
+            except OSError:
+                pass
+            try:
+                self.proc.wait(timeout=2)
+            except subprocess.TimeoutExpired:
+                _kill_group(self.proc)
+        for f in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
+            try:
+                f.close()
+            except OSError:
+                pass
+
+
+def pattern(off, length, seed):
+    """The bytes the mapper helper's fill writes at [off, off+length)."""
+    return bytes(((seed + 7 * i + (i >> 8)) & 0xff) for i in range(off, off + length))
+
+
+# ---------------------------------------------------------------------------
+# Mount table
+
+def mounts_at(path):
+    """The mounts on path, from /proc/self/mountinfo: a list of
+    (device "major:minor", fs type). path must be absolute and free of
+    symlinks: resolving it here would stat the mount, which hangs when the
+    daemon does."""
+    found = []
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            fields = line.split()
+            sep = fields.index("-")
+            point = fields[4].encode().decode("unicode_escape")
+            if point == path:
+                found.append((fields[2], fields[sep + 1]))
+    return found
+
+
+def is_fuse_mounted(path):
+    return any(t in ("fuse", "fuse.shmfs") for _, t in mounts_at(path))
+
+
+def abort_fuse_connections(path):
+    """Abort the FUSE connection of every mount on path (a hung daemon)."""
+    conns = "/sys/fs/fuse/connections"
+    if not os.listdir(conns):
+        _run_quiet(["mount", "-t", "fusectl", "none", conns])
+    for dev, fstype in mounts_at(path):
+        if not fstype.startswith("fuse"):
+            continue
+        minor = dev.split(":")[1]
+        try:
+            with open(os.path.join(conns, minor, "abort"), "w") as f:
+                f.write("1")
+        except OSError:
+            pass
+
+
+def pid_alive(pid):
+    """Whether pid runs (a zombie counts as gone)."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            state = f.read().rsplit(")", 1)[1].split()[0]
+        return state not in ("Z", "X")
+    except (OSError, IndexError):
+        return False
+
+
+def pids_with_arg(arg):
+    """Pids whose command line has exactly the argument arg (our unique
+    mountpoint path: how a daemon that forked itself is found)."""
+    pids = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open("/proc/%s/cmdline" % name, "rb") as f:
+                argv = f.read().split(b"\0")
+        except OSError:
+            continue
+        if arg.encode() in argv and int(name) != os.getpid():
+            pids.append(int(name))
+    return pids
+
+
+def _run_quiet(args, timeout=10):
+    """Run a cleanup command; a failure or a timeout is not an error here."""
+    try:
+        subprocess.run(args, capture_output=True, timeout=timeout, stdin=subprocess.DEVNULL)
+    except (OSError, subprocess.TimeoutExpired):
+        pass
+
+
+def remove_tree(path):
+    if path and os.path.lexists(path):
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def remove_prefixed(directory, prefix):
+    """Remove the entries of directory whose names start with prefix."""
+    for name in os.listdir(directory):
+        if name.startswith(prefix):
+            p = os.path.join(directory, name)
+            if os.path.isdir(p) and not os.path.islink(p):
+                shutil.rmtree(p, ignore_errors=True)
+            else:
+                try:
+                    os.unlink(p)
+                except OSError:
+                    pass
+
+
+def make_shm_dir(owner=None, mode=None):
+    """A fresh directory under /dev/shm for one test's segments."""
+    d = tempfile.mkdtemp(prefix="shmfs-test-", dir="/dev/shm")
+    if owner is not None:
+        os.chown(d, owner, owner)
+    if mode is not None:
+        os.chmod(d, mode)
+    return d
+
+
+def make_mountpoint(owner=None):
+    d = os.path.realpath(tempfile.mkdtemp(prefix="shmfs-mnt-"))
+    if owner is not None:
+        os.chown(d, owner, owner)
+    return d
+
+
+# ---------------------------------------------------------------------------
+# A mount
+
+class MountError(AssertionError):
+    pass
+
+
+class Mount:
+    """One shmfs daemon on a fresh mountpoint.
+
+    shm_dir: the store directory (made fresh under /dev/shm, and removed at
+      teardown, when not given); prefix: None for the daemon's default
+      ("shmfs."); passthrough: "on"/"off"/"auto" (default: the suite's mode);
+    options: more -o options; config: "none" or a config file path;
+    foreground: False runs the daemon without -f (it must return only once the
+      mount is live); user="nobody" runs the daemon as 65534;
+    shm_dir_option=False leaves shm_dir to the config file.
+    """
+
+    def __init__(self, shm_dir=None, prefix=None, passthrough=None, options=(),
+                 config="none", foreground=True, user=None, flags=(), mountpoint=None,
+                 shm_dir_option=True):
+        self.own_shm_dir = shm_dir is None
+        self.shm_dir = shm_dir if shm_dir is not None else make_shm_dir()
+        self.prefix = prefix
+        self.passthrough = passthrough if passthrough is not None else passthrough_option()
+        self.own_mnt = mountpoint is None
+        self.mnt = mountpoint if mountpoint is not None else make_mountpoint()
+        self.mnt = os.path.realpath(self.mnt)
+        self.config = config
+        self.foreground = foreground
+        self.user = user
+        self.proc = None
+        self.pid = None
+        self.expect_exit = False   # set when a test stops the daemon itself
+        self.exit_status = None
+        self.torn_down = False
+        self.live = False          # start() succeeded
+        self._stderr = tempfile.TemporaryFile()
+        self._output = ""
+        opts = ["shm_dir=" + self.shm_dir] if shm_dir_option else []
+        if prefix is not None:
+            opts.append("prefix=" + prefix)
+        if self.passthrough is not None:
+            opts.append("passthrough=" + self.passthrough)
+        opts.extend(options)
+        args = [SHMFS] + (["-f"] if foreground else []) + list(flags)
+        args += ["-o", ",".join(opts)]
+        if config is not None:
+            args.append(config)
+        args.append(self.mnt)
+        self.args = args
+        _live_mounts.add(self)
+
+    # -- paths ------------------------------------------------------------
+    def path(self, *names):
+        """MOUNT/names..."""
+        return os.path.join(self.mnt, *names)
+
+    def backing(self, name, *rest):
+        """SHM_DIR/PREFIXname/rest...: where the segment name lives."""
+        prefix = "shmfs." if self.prefix is None else self.prefix
+        return os.path.join(self.shm_dir, prefix + name, *rest)
+
+    def stderr(self):
+        """What the daemon printed (all of it, also after teardown)."""
+        if not self._stderr.closed:
+            self._stderr.seek(0)
+            self._output = self._stderr.read().decode(errors="replace")
+        return self._output
+
+    # -- life ---------------------------------------------------------------
+    def start(self):
+        # as nobody: no capabilities at all, as a user's own daemon would run
+        args = self.args if self.user is None else AS_NOBODY + ["--inh-caps=-all"] + self.args
+        if self.foreground:
+            self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL,
+                                         stdout=self._stderr, stderr=self._stderr,
+                                         cwd="/")
+            self.pid = self.proc.pid
+            self.wait_live()
+            self.live = True
+        else:
+            try:
+                r = subprocess.run(args, stdin=subprocess.DEVNULL, stdout=self._stderr,
+                                   stderr=self._stderr, timeout=MOUNT_TIMEOUT, cwd="/")
+            except subprocess.TimeoutExpired:
+                self._find_background_pid()
+                raise MountError("shmfs (background) did not return within %ss: %s\n%s"
+                                 % (MOUNT_TIMEOUT, " ".join(args), self.stderr()))
+            self._find_background_pid()
+            if r.returncode != 0:
+                raise MountError("shmfs (background) exited %d: %s\n%s"
+                                 % (r.returncode, " ".join(args), self.stderr()))
+            self.live = True
+        return self
+
+    def _find_background_pid(self):
+        pids = pids_with_arg(self.mnt)
+        self.pid = pids[0] if pids else None
+
+    def adopt(self):
+        """Take charge of a daemon a test started itself without -f on this
+        mountpoint: find its pid, tear it down with the rest."""
+        self._find_background_pid()
+        self.live = True
+
+    def wait_live(self, timeout=MOUNT_TIMEOUT):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if is_fuse_mounted(self.mnt):
+                return
+            if self.proc is not None and self.proc.poll() is not None:
+                raise MountError("shmfs exited with status %d before the mount was live: %s\n%s"
+                                 % (self.proc.returncode, " ".join(self.args), self.stderr()))
+            time.sleep(0.02)
+        raise MountError("%s not mounted within %ss: %s\n%s"
+                         % (self.mnt, timeout, " ".join(self.args), self.stderr()))
+
+    def daemon_exited(self):
+        if self.proc is not None:
+            return self.proc.poll() is not None
+        return self.pid is None or not pid_alive(self.pid)
+
+    def wait_exit(self, timeout):
+        """Wait for the daemon; return True when it is gone."""
+        deadline = time.monotonic() + timeout
+        if self.proc is not None:
+            try:
+                self.exit_status = self.proc.wait(timeout=timeout)
+                return True
+            except subprocess.TimeoutExpired:
+                return False
+        while time.monotonic() < deadline:
+            if self.daemon_exited():
+                return True
+            time.sleep(0.05)
+        return self.daemon_exited()
+
+    def kill_daemon(self):
+        """SIGKILL our own daemon, by pid."""
+        if self.pid is not None and not self.daemon_exited():
+            try:
+                os.kill(self.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        self.wait_exit(10)
+
+    def unmount(self, timeout=10.0):
+        """fusermount3 -u (then umount -l); return fusermount3's CompletedProcess
+        or None when nothing was mounted."""
+        if not is_fuse_mounted(self.mnt):
+            return None
+        try:
+            r = subprocess.run(["fusermount3", "-u", self.mnt], capture_output=True,
+                               text=True, timeout=timeout, stdin=subprocess.DEVNULL)
+        except subprocess.TimeoutExpired:
+            r = subprocess.CompletedProcess([], 124, "", "fusermount3 -u timed out")
+        if r.returncode != 0 and is_fuse_mounted(self.mnt):
+            _run_quiet(["umount", "-l", self.mnt])
+        return r
+
+    def stop(self):
+        """Tear down, always completely: unmount, wait for the daemon (SIGKILL
+        it after a timeout), abort a hung connection, remove the mountpoint
+        and the shm_dir. Raise when the daemon had died on its own or did not
+        exit with status 0 after the unmount."""
+        if self.torn_down:
+            return
+        self.torn_down = True
+        problems = []
+        try:
+            died_early = (self.live and self.pid is not None and self.daemon_exited()
+                          and not self.expect_exit)
+            if died_early:
+                self.wait_exit(1)
+                problems.append("the daemon had exited (status %s) before teardown"
+                                % self.exit_status)
+            r = self.unmount()
+            if r is not None and r.returncode != 0:
+                problems.append("fusermount3 -u failed: %s" % r.stderr.strip())
+            killed = False
+            if self.pid is not None and not self.wait_exit(10):
+                problems.append("the daemon did not exit within 10 s of the unmount")
+                self.kill_daemon()
+                killed = True
+            if (self.live and not died_early and not self.expect_exit and not killed
+                    and self.proc is not None and self.exit_status not in (0, None)):
+                problems.append("the daemon exited with status %s after the unmount"
+                                % self.exit_status)
+            if is_fuse_mounted(self.mnt):
+                problems.append("still mounted after the daemon exited")
+                abort_fuse_connections(self.mnt)
+                _run_quiet(["umount", "-l", self.mnt])
+        finally:
+            if self.own_mnt:
+                for _ in range(50):
+                    try:
+                        os.rmdir(self.mnt)
+                        break
+                    except FileNotFoundError:
+                        break
+                    except OSError:
+                        time.sleep(0.1)
+            if self.own_shm_dir:
+                remove_tree(self.shm_dir)
+            _live_mounts.discard(self)
+            if self.daemon_exited():
+                self.stderr()
+                self._stderr.close()
+        if problems:
+            raise AssertionError("; ".join(problems) + "\n" + " ".join(self.args)
+                                 + "\ndaemon output:\n" + self.stderr()[-4000:])
+
+
+def sweep():
+    """Tear down every mount a test left (used by the runner at exit)."""
+    for m in list(_live_mounts):
+        try:
+            m.stop()
+        except Exception:
+            pass
+
+
+# ---------------------------------------------------------------------------
+# Test case base
+
+class ShmfsTestCase(unittest.TestCase):
+    """Base of every integration test. passthrough_only = True skips a class
+    in cached mode."""
+
+    passthrough_only = False
+    maxDiff = 4000
+
+    def setUp(self):
+        if self.passthrough_only and mode() != "passthrough":
+            self.skipTest("passthrough mode only")
+
+    # -- resources, each torn down by addCleanup (last made, first undone) --
+    def mount(self, **kw):
+        """Start a mount; its teardown runs after the test even on failure."""
+        m = Mount(**kw)
+        self.addCleanup(m.stop)
+        m.start()
+        return m
+
+    def shm_dir(self, owner=None, mode=None):
+        d = make_shm_dir(owner, mode)
+        self.addCleanup(remove_tree, d)
+        return d
+
+    def mountpoint(self, owner=None):
+        d = make_mountpoint(owner)
+        self.addCleanup(_rmdir_quiet, d)
+        return d
+
+    def shm_prefix(self):
+        """A random prefix for real POSIX shm names in /dev/shm; objects with
+        it are removed after the test."""
+        prefix = "shmfs-t%s." % random_token()
+        self.addCleanup(remove_prefixed, "/dev/shm", prefix)
+        return prefix
+
+    def client(self, args, user=None):
+        c = Client(args, user=user)
+        self.addCleanup(c.stop)
+        return c
+
+    def mapper(self, path, *opts, user=None):
+        """A mapper helper holding path mapped; ask() it commands."""
+        c = self.client([helper("mapper")] + list(opts) + [path], user=user)
+        line = c.readline()
+        self.assertTrue(line.startswith("ready "), "mapper %s: %s" % (path, line))
+        return c
+
+    def tmpfile(self, data=b""):
+        fd, p = tempfile.mkstemp(prefix="shmfs-data-")
+        os.write(fd, data)
+        os.close(fd)
+        os.chmod(p, 0o644)
+        self.addCleanup(_unlink_quiet, p)
+        return p
+
+    # -- assertions -------------------------------------------------------
+    def ok(self, result, what=None):
+        """Assert a CompletedProcess succeeded; return its stdout."""
+        self.assertEqual(result.returncode, 0, "%s failed (status %d)\nstdout: %s\nstderr: %s"
+                         % (what or result.args, result.returncode, result.stdout, result.stderr))
+        return result.stdout
+
+    def fails_with(self, result, message):
+        """Assert a CompletedProcess failed and said message on stderr."""
+        self.assertNotEqual(result.returncode, 0, "%s succeeded, expected %r"
+                            % (result.args, message))
+        self.assertIn(message, result.stderr, "%s" % (result.args,))
+
+    def read_backing(self, path):
+        with open(path, "rb") as f:
+            return f.read()
+
+
+def _rmdir_quiet(path):
+    try:
+        os.rmdir(path)
+    except OSError:
+        pass
+
+
+def _unlink_quiet(path):
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
+def stat_field(path, fmt, **kw):
+    """stat -c FMT path, from a separate process."""
+    r = run(["stat", "-c", fmt, path], **kw)
+    if r.returncode != 0:
+        raise AssertionError("stat %s: %s" % (path, r.stderr.strip()))
+    return r.stdout.strip()
+
+
+def getfattr(path, name, **kw):
+    """getfattr --only-values -n name path; None when it fails."""
+    r = run(["getfattr", "--only-values", "--absolute-names", "-n", name, path], **kw)
+    return r.stdout if r.returncode == 0 else None
+
+
+def meminfo(field):
+    with open("/proc/meminfo") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) * 1024
+    raise KeyError(field)
+
+
+def errno_name(n):
+    return errno.errorcode.get(n, str(n))

@@ -1,0 +1,191 @@
+"""The command line: --help, --version, --check-config, config files, -o,
+background start, and how the daemon stops."""
+
+import os
+import re
+import signal
+import tempfile
+
+from harness import (SHMFS, Mount, MountError, ShmfsTestCase, is_fuse_mounted,
+                     passthrough_option, run, sh, stat_field)
+
+
+class Cli(ShmfsTestCase):
+
+    def config(self, text):
+        """A config file with text; its path."""
+        fd, path = tempfile.mkstemp(prefix="shmfs-cfg-", suffix=".ini")
+        os.write(fd, text.encode())
+        os.close(fd)
+        self.addCleanup(os.unlink, path)
+        return path
+
+    def mount_fails(self, **kw):
+        """Start a mount that must fail; return the daemon's exit status and
+        output. Fails the test if it mounted."""
+        m = Mount(**kw)
+        self.addCleanup(m.stop)
+        try:
+            m.start()
+        except MountError:
+            self.assertFalse(is_fuse_mounted(m.mnt), "a failed start left a mount")
+            m.wait_exit(10)
+            return m.exit_status, m.stderr()
+        self.fail("the mount succeeded: %s" % " ".join(m.args))
+
+    # -- informational ------------------------------------------------------
+    def test_help_exits_0_and_shows_usage(self):
+        r = run([SHMFS, "--help"])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertRegex(r.stdout + r.stderr, re.compile("usage", re.I))
+        self.assertIn("-o", r.stdout + r.stderr)
+
+    def test_version_exits_0(self):
+        r = run([SHMFS, "--version"])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertRegex(r.stdout + r.stderr, r"\d")
+
+    # -- --check-config -------------------------------------------------------
+    def test_check_config_prints_the_effective_settings(self):
+        path = self.config("[shmfs]\npassthrough = off\nprefix = cfg.\nmax_segments = 123\n")
+        r = run([SHMFS, "--check-config", path])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        out = r.stdout
+        self.assertIn("[shmfs]", out)
+        self.assertRegex(out, r"(?m)^passthrough\s*=\s*off\s*$")
+        self.assertRegex(out, r"(?m)^prefix\s*=\s*cfg\.\s*$")
+        self.assertRegex(out, r"(?m)^max_segments\s*=\s*123\s*$")
+        self.assertIn("configuration OK", out + r.stderr)
+
+    def test_check_config_shows_defaults_for_missing_keys(self):
+        path = self.config("[shmfs]\nlog_level = warn\n")
+        r = run([SHMFS, "--check-config", path])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertRegex(r.stdout, r"(?m)^shm_dir\s*=\s*/dev/shm\s*$")
+        self.assertRegex(r.stdout, r"(?m)^prefix\s*=\s*shmfs\.\s*$")
+        self.assertRegex(r.stdout, r"(?m)^passthrough\s*=\s*auto\s*$")
+        self.assertRegex(r.stdout, r"(?m)^log_level\s*=\s*warn\s*$")
+
+    def check_config_error(self, text, line):
+        path = self.config(text)
+        r = run([SHMFS, "--check-config", path])
+        self.assertEqual(r.returncode, 1, "stdout: %s\nstderr: %s" % (r.stdout, r.stderr))
+        self.assertIn("%s:%d:" % (path, line), r.stderr)
+        self.assertNotIn("configuration OK", r.stdout + r.stderr)
+        return r.stderr
+
+    def test_check_config_bad_value_names_file_and_line(self):
+        self.check_config_error("[shmfs]\nprefix = x.\npassthrough = maybe\n", 3)
+
+    def test_check_config_bad_size_names_file_and_line(self):
+        self.check_config_error("[shmfs]\n\nmax_segment_size = lots\n", 3)
+
+    def test_check_config_unknown_key_is_an_error(self):
+        err = self.check_config_error("[shmfs]\nshm_dir = /dev/shm\nno_such_key = 1\n", 3)
+        self.assertIn("no_such_key", err)
+
+    def test_check_config_unknown_section_is_an_error(self):
+        self.check_config_error("[shmfs]\nprefix = p.\n\n[nonsense]\nkey = 1\n", 4)
+
+    def test_check_config_reports_every_bad_line(self):
+        path = self.config("[shmfs]\npassthrough = maybe\nlog_level = loud\n")
+        r = run([SHMFS, "--check-config", path])
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("%s:2:" % path, r.stderr)
+        self.assertIn("%s:3:" % path, r.stderr)
+
+    def test_check_config_of_a_missing_file_fails(self):
+        path = "/nonexistent/shmfs-%d.ini" % os.getpid()
+        r = run([SHMFS, "--check-config", path])
+        self.assertEqual(r.returncode, 1)
+        self.assertIn(path, r.stderr)
+
+    # -- mounting with a config file or -o ----------------------------------
+    def test_mount_with_a_config_file(self):
+        d = self.shm_dir()
+        path = self.config("[shmfs]\nshm_dir = %s\nprefix = fromfile.\n" % d)
+        m = self.mount(config=path, shm_dir=d, shm_dir_option=False)
+        self.ok(sh("echo cfg > %s" % m.path("seg")))
+        self.assertEqual(os.listdir(d), ["fromfile.seg"])
+
+    def test_o_overrides_the_config_file(self):
+        d, other = self.shm_dir(), self.shm_dir()
+        path = self.config("[shmfs]\nshm_dir = %s\nprefix = fromfile.\n" % other)
+        m = self.mount(config=path, shm_dir=d, prefix="fromopt.")
+        self.ok(sh("echo cfg > %s" % m.path("seg")))
+        self.assertEqual(os.listdir(d), ["fromopt.seg"])
+        self.assertEqual(os.listdir(other), [])
+
+    def test_config_named_shmfs_means_built_in_defaults(self):
+        m = self.mount(config="shmfs")
+        self.ok(sh("echo x > %s" % m.path("seg")))
+        self.assertEqual(os.listdir(m.shm_dir), ["shmfs.seg"])
+
+    def test_bad_o_value_exits_1_and_mounts_nothing(self):
+        status, err = self.mount_fails(options=["max_segments=many"])
+        self.assertEqual(status, 1, err)
+        self.assertIn("-o", err)
+
+    def test_bad_passthrough_o_value_exits_1(self):
+        status, err = self.mount_fails(passthrough="sometimes")
+        self.assertEqual(status, 1, err)
+        self.assertIn("-o", err)
+
+    def test_bad_config_file_exits_1_and_mounts_nothing(self):
+        path = self.config("[shmfs]\nlifetime = forever\n")
+        status, err = self.mount_fails(config=path)
+        self.assertEqual(status, 1, err)
+        self.assertIn("%s:2:" % path, err)
+
+    def test_unknown_config_key_in_a_mount_exits_1(self):
+        path = self.config("[shmfs]\nprefix = p.\nsize = 1G\n")
+        status, err = self.mount_fails(config=path)
+        self.assertEqual(status, 1, err)
+        self.assertIn("%s:3:" % path, err)
+
+    def test_missing_shm_dir_fails_cleanly(self):
+        status, err = self.mount_fails(shm_dir="/dev/shm/shmfs-no-such-dir-%d" % os.getpid())
+        self.assertNotEqual(status, 0, err)
+        self.assertIn("shmfs-no-such-dir", err)
+
+    # -- background start and stopping ----------------------------------------
+    def test_without_f_it_returns_once_the_mount_is_live(self):
+        m = Mount(foreground=False)
+        self.addCleanup(m.stop)
+        opts = "shm_dir=%s,passthrough=%s" % (m.shm_dir, passthrough_option())
+        r = sh("'%s' -o %s none '%s' && echo hi > '%s'" % (SHMFS, opts, m.mnt, m.path("x")),
+               timeout=15)
+        m.adopt()
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(self.read_backing(m.backing("x")), b"hi\n")
+        self.assertTrue(is_fuse_mounted(m.mnt))
+        self.assertIsNotNone(m.pid, "no daemon process has the mountpoint in its arguments")
+        self.assertEqual(stat_field(m.path("x"), "%s"), "3")
+        m.stop()
+        self.assertFalse(is_fuse_mounted(m.mnt))
+
+    def stop_with_signal(self, sig):
+        m = self.mount()
+        self.ok(sh("echo x > %s" % m.path("seg")))
+        m.expect_exit = True
+        os.kill(m.pid, sig)
+        self.assertTrue(m.wait_exit(10), "the daemon did not exit within 10 s of %s" % sig)
+        self.assertEqual(m.exit_status, 0, m.stderr())
+        self.assertFalse(is_fuse_mounted(m.mnt), "still mounted after %s" % sig)
+        self.assertEqual(self.read_backing(m.backing("seg")), b"x\n")
+
+    def test_sigterm_unmounts_and_exits_0(self):
+        self.stop_with_signal(signal.SIGTERM)
+
+    def test_sigint_unmounts_and_exits_0(self):
+        self.stop_with_signal(signal.SIGINT)
+
+    def test_fusermount_u_makes_the_daemon_exit_0(self):
+        m = self.mount()
+        self.ok(sh("echo x > %s" % m.path("seg")))
+        m.expect_exit = True
+        r = m.unmount()
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertTrue(m.wait_exit(10), "the daemon did not exit within 10 s")
+        self.assertEqual(m.exit_status, 0, m.stderr())
+        self.assertFalse(is_fuse_mounted(m.mnt))

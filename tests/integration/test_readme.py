@@ -1,0 +1,118 @@
+"""The README's examples, run as they are written.
+
+Each code block marked `<!-- readme-test: KIND -->` in README.md is taken
+verbatim; only /mnt/shm (the mount point), the shm prefix "shmfs." and host
+paths are replaced by this test's own, so that nothing outside the test's
+mount point and prefix is touched.
+"""
+
+import os
+import re
+import subprocess
+import tempfile
+
+from harness import (SHMFS, Mount, ShmfsTestCase, getfattr, is_fuse_mounted, meminfo,
+                     mode, passthrough_option, remove_tree, run, sh, stat_field)
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+README = os.path.join(HERE, "..", "..", "README.md")
+MIB = 1 << 20
+
+
+def readme_blocks(kind):
+    """The code blocks of README.md marked with <!-- readme-test: kind -->."""
+    with open(README) as f:
+        text = f.read()
+    pattern = r"<!-- readme-test: %s -->\n```[a-z]*\n(.*?)```" % re.escape(kind)
+    return re.findall(pattern, text, re.S)
+
+
+class Readme(ShmfsTestCase):
+
+    def one_block(self, kind):
+        blocks = readme_blocks(kind)
+        self.assertEqual(len(blocks), 1, "README.md has %d '%s' examples" % (len(blocks), kind))
+        return blocks[0]
+
+    def localize(self, text, mnt, prefix):
+        return re.sub(r"(?<=/)shmfs\.", prefix, text.replace("/mnt/shm", mnt))
+
+    def test_shell_example_runs_as_written(self):
+        prefix = self.shm_prefix()
+        mnt = self.mountpoint()
+        script = self.localize(self.one_block("sh"), mnt, prefix)
+        # The daemon of this build, in the suite's data-path mode.
+        script = script.replace("shmfs none", "%s -o shm_dir=/dev/shm,prefix=%s,passthrough=%s none"
+                                % (SHMFS, prefix, passthrough_option()), 1)
+        self.addCleanup(lambda: is_fuse_mounted(mnt) and run(["fusermount3", "-u", mnt]))
+        out = self.ok(sh("set -e\n" + script, timeout=30)).splitlines()
+        want_io = "passthrough" if mode() == "passthrough" else "cached"
+        self.assertEqual(out, ["hello", "1048576", want_io])
+        self.assertTrue(os.path.isdir("/dev/shm/%scams" % prefix))
+        self.assertFalse(is_fuse_mounted(mnt), "the example's last line unmounts")
+
+    def test_python_and_c_examples_share_one_segment(self):
+        prefix = self.shm_prefix()
+        m = self.mount(shm_dir="/dev/shm", prefix=prefix)
+        code = self.localize(self.one_block("python"), m.mnt, prefix)
+        # The Python example writes; a second process mapping the path sees it.
+        self.ok(run(["python3", "-c", code]))
+        self.ok(run(["python3", "-c", "import mmap,os; m=mmap.mmap(os.open(%r, os.O_RDWR), 4096);"
+                     "assert m[:5] == b'hello', m[:5]" % m.path("frame")]))
+        # The C example opens the POSIX shm object /PREFIXframe, no mount involved.
+        src = self.tmpfile(self.localize(self.one_block("c"), m.mnt, prefix).encode())
+        exe = src + ".bin"
+        self.addCleanup(lambda: os.path.exists(exe) and os.unlink(exe))
+        self.ok(run(["cc", "-x", "c", "-o", exe, src, "-lrt"], timeout=60))
+        self.assertEqual(self.ok(run([exe])), "hello\n")
+
+    def test_config_example_is_valid_and_does_what_it_says(self):
+        persist = tempfile.mkdtemp(prefix="shmfs-persist-")
+        self.addCleanup(remove_tree, persist)
+        shm_dir = self.shm_dir()
+        ini = self.one_block("ini").replace("/var/lib/shmfs/persist", persist + "/p")
+        ini = ini.replace("shm_dir = /dev/shm", "shm_dir = " + shm_dir)
+        cfg = self.tmpfile(ini.encode())
+        self.ok(run([SHMFS, "--check-config", cfg]))
+        m = self.mount(config=cfg, shm_dir=shm_dir, shm_dir_option=False)
+        self.assertEqual(stat_field(m.path("sensors"), "%s %a %U"), "%d 660 nobody" % (64 * MIB))
+        self.ok(sh("echo kept > %s" % m.path("persist", "notes")))
+        self.assertEqual(open(os.path.join(persist, "p", "notes")).read(), "kept\n")
+        self.assertEqual(getfattr(m.path("scratch"), "user.shmfs.lifetime"), "process")
+        r = run(["rm", m.path("sensors")])
+        self.assertIn("Device or resource busy", r.stderr)
+        r = run(["python3", "-c", "import os; os.rename(%r, %r)"
+                 % (m.path("persist", "notes"), m.path("notes"))])
+        self.assertIn("Invalid cross-device link", r.stderr)
+
+    def test_cached_mode_keeps_a_second_copy_passthrough_does_not(self):
+        # The README's memory row: reading a segment through a cached mount
+        # fills the FUSE page cache besides the shm object.
+        m = self.mount()
+        self.ok(run(["dd", "if=/dev/zero", "of=" + m.backing("big"), "bs=1M", "count=128",
+                     "status=none"], timeout=60))
+        before = meminfo("Cached")
+        self.ok(run(["dd", "if=" + m.path("big"), "of=/dev/null", "bs=1M", "status=none"],
+                    timeout=60))
+        growth = meminfo("Cached") - before
+        if mode() == "passthrough":
+            self.assertLess(growth, 32 * MIB)
+        else:
+            self.assertGreater(growth, 96 * MIB)
+
+    def test_status_shows_a_mapping_process(self):
+        m = self.mount()
+        self.ok(run(["truncate", "-s", "1M", m.path("frame")]))
+        holder = self.mapper(m.path("frame"))
+        self.assertEqual(holder.ask("w 0 x"), "ok")
+        out = self.ok(run([SHMFS, "status", m.mnt]))
+        lines = out.splitlines()
+        self.assertEqual(lines[0], m.mnt + ":")
+        self.assertEqual(lines[1].split(), ["NAME", "SIZE", "RES", "BACKEND", "LIFETIME", "IO",
+                                            "OPENS", "PIDS"])
+        row = [l.split() for l in lines if l.startswith("frame ")]
+        self.assertEqual(len(row), 1, out)
+        want_io = "passthrough" if mode() == "passthrough" else "cached"
+        self.assertEqual(row[0][1:6], ["1M", row[0][2], "shm", "kernel", want_io])
+        self.assertIn(str(holder.proc.pid), row[0][7].split(","))
+        self.assertTrue(lines[-1].startswith("total: 1 segments, 1M"), out)

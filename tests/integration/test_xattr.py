@@ -1,0 +1,51 @@
+"""Extended attributes that say what backs a segment and how it is served."""
+
+import os
+
+from harness import ShmfsTestCase, getfattr, mode, run, sh
+
+
+class Xattrs(ShmfsTestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.m = self.mount()
+        self.ok(sh("echo x > %s" % self.m.path("seg")))
+
+    def test_backend_is_shm(self):
+        self.assertEqual(getfattr(self.m.path("seg"), "user.shmfs.backend"), "shm")
+
+    def test_backing_is_the_absolute_path_of_the_backing_object(self):
+        value = getfattr(self.m.path("seg"), "user.shmfs.backing")
+        self.assertIsNotNone(value)
+        self.assertTrue(os.path.isabs(value), value)
+        self.assertEqual(os.path.realpath(value), os.path.realpath(self.m.backing("seg")))
+
+    def test_backing_of_a_segment_in_a_directory(self):
+        self.ok(run(["mkdir", self.m.path("d")]))
+        self.ok(run(["touch", self.m.path("d", "f")]))
+        value = getfattr(self.m.path("d", "f"), "user.shmfs.backing")
+        self.assertEqual(os.path.realpath(value or ""),
+                         os.path.realpath(os.path.join(self.m.shm_dir, "shmfs.d", "f")))
+
+    def test_backing_follows_a_rename(self):
+        self.ok(run(["mv", self.m.path("seg"), self.m.path("moved")]))
+        value = getfattr(self.m.path("moved"), "user.shmfs.backing")
+        self.assertEqual(os.path.realpath(value or ""),
+                         os.path.realpath(self.m.backing("moved")))
+
+    def test_io_says_the_data_path_of_this_mount(self):
+        want = "passthrough" if mode() == "passthrough" else "cached"
+        self.assertEqual(getfattr(self.m.path("seg"), "user.shmfs.io"), want)
+
+    def test_getfattr_dump_lists_them(self):
+        out = self.ok(run(["getfattr", "--absolute-names", "-d", "-m", "-",
+                           self.m.path("seg")]))
+        for name in ("user.shmfs.backend", "user.shmfs.backing", "user.shmfs.io"):
+            self.assertIn(name + "=", out)
+        self.assertIn('user.shmfs.backend="shm"', out)
+
+    def test_unknown_attribute_is_absent(self):
+        r = run(["getfattr", "--absolute-names", "-n", "user.shmfs.nosuch", self.m.path("seg")])
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("No such attribute", r.stderr)
