@@ -173,18 +173,23 @@ int passthrough_decide(struct shmfs *fs)
 	return 0;
 }
 
+/* Only DIRECT_IO, PARALLEL_DIRECT_WRITES and NOFLUSH may go with PASSTHROUGH
+ * (KEEP_CACHE fails the open with EIO). NOFLUSH spares a round trip per
+ * close: there is nothing to flush, the data is in the backing object. */
+static void passthrough_open_out(struct shmfs_fuse_open_out *out, const struct fuse_file_info *fi,
+				 int backing_id)
+{
+	out->fh = fi->fh;
+	out->open_flags = SHMFS_FOPEN_PASSTHROUGH | SHMFS_FOPEN_NOFLUSH;
+	out->backing_id = backing_id;
+}
+
 int passthrough_reply_open(fuse_req_t req, const struct fuse_file_info *fi, int backing_id)
 {
-	/* Only DIRECT_IO, PARALLEL_DIRECT_WRITES and NOFLUSH may go with
-	 * PASSTHROUGH (KEEP_CACHE fails the open with EIO). NOFLUSH spares a
-	 * round trip per close: there is nothing to flush, data is in the
-	 * backing object already. */
-	struct shmfs_fuse_open_out out = {
-		.fh = fi->fh,
-		.open_flags = SHMFS_FOPEN_PASSTHROUGH | SHMFS_FOPEN_NOFLUSH,
-		.backing_id = backing_id,
-	};
+	struct shmfs_fuse_open_out out;
 
+	memset(&out, 0, sizeof(out));
+	passthrough_open_out(&out, fi, backing_id);
 	return fuse_reply_buf(req, (const char *)&out, sizeof(out));
 }
 
@@ -233,8 +238,6 @@ int passthrough_reply_create(fuse_req_t req, const struct fuse_entry_param *e,
 	out.entry.attr_valid = timeout_sec(e->attr_timeout);
 	out.entry.attr_valid_nsec = timeout_nsec(e->attr_timeout);
 	passthrough_fill_attr(&out.entry.attr, &e->attr);
-	out.open.fh = fi->fh;
-	out.open.open_flags = SHMFS_FOPEN_PASSTHROUGH | SHMFS_FOPEN_NOFLUSH;
-	out.open.backing_id = backing_id;
+	passthrough_open_out(&out.open, fi, backing_id);
 	return fuse_reply_buf(req, (const char *)&out, sizeof(out));
 }
