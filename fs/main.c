@@ -322,7 +322,6 @@ static void shmfs_destroy(struct shmfs *fs, int unmounted)
 		itable_destroy(&fs->inodes);
 	if (fs->stores.grafts)
 		stores_close(&fs->stores, unmounted);
-	config_free(&fs->cfg);
 }
 
 int main(int argc, char *argv[])
@@ -416,6 +415,7 @@ out_session:
 out_fs:
 	shmfs_destroy(&fs, unmounted);
 out_args:
+	config_free(&fs.cfg);
 	free(a.positional[0]);
 	free(a.positional[1]);
 	free(a.check_config);
