@@ -591,6 +591,29 @@ class ShmfsTestCase(unittest.TestCase):
         self.addCleanup(_unlink_quiet, p)
         return p
 
+    def config(self, text):
+        """A config file holding text as it is; its path."""
+        fd, path = tempfile.mkstemp(prefix="shmfs-cfg-", suffix=".ini")
+        os.write(fd, text.encode())
+        os.close(fd)
+        self.addCleanup(os.unlink, path)
+        return path
+
+    def mount_config(self, text, **kw):
+        """A mount (see mount()) with the config file self.config(text)."""
+        return self.mount(config=self.config(text), **kw)
+
+    def disk_dir(self):
+        """A fresh directory under /tmp (for stores on disk), removed after
+        the test."""
+        d = tempfile.mkdtemp(prefix="shmfs-disk-", dir="/tmp")
+        self.addCleanup(shutil.rmtree, d, True)
+        return d
+
+    def ls(self, path):
+        """The names in directory path (ls -A1, from another process), sorted."""
+        return sorted(self.ok(run(["ls", "-A1", path])).split())
+
     # -- assertions -------------------------------------------------------
     def ok(self, result, what=None):
         """Assert a CompletedProcess succeeded; return its stdout."""

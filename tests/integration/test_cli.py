@@ -4,21 +4,12 @@ background start, and how the daemon stops."""
 import os
 import re
 import signal
-import tempfile
 
 from harness import (SHMFS, Mount, MountError, ShmfsTestCase, is_fuse_mounted,
                      passthrough_option, run, sh, stat_field)
 
 
 class Cli(ShmfsTestCase):
-
-    def config(self, text):
-        """A config file with text; its path."""
-        fd, path = tempfile.mkstemp(prefix="shmfs-cfg-", suffix=".ini")
-        os.write(fd, text.encode())
-        os.close(fd)
-        self.addCleanup(os.unlink, path)
-        return path
 
     def mount_fails(self, **kw):
         """Start a mount that must fail; return the daemon's exit status and

@@ -3,8 +3,6 @@
 config errors in those sections."""
 
 import os
-import shutil
-import tempfile
 
 from harness import (Mount, MountError, ShmfsTestCase, getfattr, helper, is_fuse_mounted,
                      pattern, run, sh, stat_field, try_op)
@@ -17,23 +15,7 @@ class GraftCase(ShmfsTestCase):
 
     def config(self, text):
         """A config file holding text (leading newline dropped); its path."""
-        fd, path = tempfile.mkstemp(prefix="shmfs-cfg-", suffix=".ini")
-        os.write(fd, text.lstrip("\n").encode())
-        os.close(fd)
-        self.addCleanup(os.unlink, path)
-        return path
-
-    def disk_dir(self):
-        """A fresh directory under /tmp, removed after the test."""
-        d = tempfile.mkdtemp(prefix="shmfs-disk-", dir="/tmp")
-        self.addCleanup(shutil.rmtree, d, True)
-        return d
-
-    def mount_config(self, text, **kw):
-        return self.mount(config=self.config(text), **kw)
-
-    def ls(self, path):
-        return sorted(self.ok(run(["ls", "-A1", path])).split())
+        return super().config(text.lstrip("\n"))
 
     def write_file(self, path, data):
         with open(path, "wb") as f:

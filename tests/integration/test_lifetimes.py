@@ -3,9 +3,7 @@
 restart after a crash cleans up."""
 
 import os
-import shutil
 import signal
-import tempfile
 import time
 
 from harness import (ShmfsTestCase, abort_fuse_connections, getfattr, helper,
@@ -18,19 +16,8 @@ STILL_THERE = 1.2       # how long a held segment is watched for staying
 class LifetimeCase(ShmfsTestCase):
 
     def config(self, text):
-        fd, path = tempfile.mkstemp(prefix="shmfs-cfg-", suffix=".ini")
-        os.write(fd, text.lstrip("\n").encode())
-        os.close(fd)
-        self.addCleanup(os.unlink, path)
-        return path
-
-    def disk_dir(self):
-        d = tempfile.mkdtemp(prefix="shmfs-disk-", dir="/tmp")
-        self.addCleanup(shutil.rmtree, d, True)
-        return d
-
-    def ls(self, path):
-        return sorted(self.ok(run(["ls", "-A1", path])).split())
+        """A config file holding text (leading newline dropped); its path."""
+        return super().config(text.lstrip("\n"))
 
     def plant(self, path, data=b"not ours\n"):
         with open(path, "wb") as f:
@@ -90,12 +77,12 @@ class LifetimeXattr(LifetimeCase):
 
     def test_lifetime_of_each_kind_of_store(self):
         disk = self.disk_dir()
-        m = self.mount(config=self.config(
+        m = self.mount_config(
             "[dir persist]\npath = %s\n"
             "[dir tmp]\nlifetime = mount\n"
             "[dir scratch]\nlifetime = process\n"
             "[segment log]\nbackend = file\npath = %s\nsize = 4K\n"
-            "[segment cam]\nsize = 4K\n" % (disk, os.path.join(disk, "log.dat"))))
+            "[segment cam]\nsize = 4K\n" % (disk, os.path.join(disk, "log.dat")))
         self.ok(sh("echo r > %s; echo p > %s; echo t > %s"
                    % (m.path("root"), m.path("persist", "f"), m.path("tmp", "f"))))
         held = self.holder(m.path("scratch", "f"), "-c", "4096", "-n")
@@ -151,7 +138,7 @@ class LifetimeXattr(LifetimeCase):
         self.assertEqual(getfattr(m.path("f"), "user.shmfs.lifetime"), "kernel")
 
     def test_setfattr_on_a_declared_segment_is_eperm(self):
-        m = self.mount(config=self.config("[segment cam]\nsize = 4K\n"))
+        m = self.mount_config("[segment cam]\nsize = 4K\n")
         self.assertEqual(try_op("os.setxattr(A[0], 'user.shmfs.lifetime', b'process')",
                                 m.path("cam")), "EPERM")
         self.fails_with(run(["setfattr", "-n", "user.shmfs.lifetime", "-v", "process",
@@ -204,8 +191,7 @@ class MountLifetime(LifetimeCase):
         store = os.path.join(disk, "tmp")
         outside = os.path.join(disk, "outside")
         self.plant(outside, b"next to the store\n")
-        m = self.mount(shm_dir=d, config=self.config(
-            "[dir tmp]\npath = %s\nlifetime = mount\n" % store))
+        m = self.mount_config("[dir tmp]\npath = %s\nlifetime = mount\n" % store, shm_dir=d)
         self.ok(run(["mkdir", m.path("tmp", "sub")]))
         self.ok(sh("echo t > %s; echo u > %s; echo root > %s"
                    % (m.path("tmp", "t"), m.path("tmp", "sub", "u"), m.path("root"))))
@@ -218,7 +204,7 @@ class MountLifetime(LifetimeCase):
     def test_shm_dir_graft_with_lifetime_mount_is_emptied_at_unmount(self):
         d = self.shm_dir()
         strangers = self.plant_strangers(d)
-        m = self.mount(shm_dir=d, config=self.config("[dir tmp]\nlifetime = mount\n"))
+        m = self.mount_config("[dir tmp]\nlifetime = mount\n", shm_dir=d)
         self.ok(sh("echo t > %s; echo root > %s" % (m.path("tmp", "t"), m.path("root"))))
         self.assertTrue(os.path.exists(os.path.join(d, "shmfs.tmp", "t")))
         self.clean_unmount(m)
@@ -259,7 +245,7 @@ class ProcessLifetime(LifetimeCase):
 
     def setUp(self):
         super().setUp()
-        self.m = self.mount(config=self.config("[dir scratch]\nlifetime = process\n"))
+        self.m = self.mount_config("[dir scratch]\nlifetime = process\n")
         self.dir = self.m.path("scratch")
         self.seg = self.m.path("scratch", "seg")
         self.backing = self.m.backing("scratch", "seg")
@@ -320,8 +306,7 @@ class ProcessLifetimeOnDisk(LifetimeCase):
 
     def test_dir_on_disk_with_lifetime_process(self):
         store = self.disk_dir()
-        m = self.mount(config=self.config("[dir scratch]\npath = %s\nlifetime = process\n"
-                                          % store))
+        m = self.mount_config("[dir scratch]\npath = %s\nlifetime = process\n" % store)
         h = self.holder(m.path("scratch", "seg"), "-c", "4096", "-n")
         self.assertEqual(h.ask("pw 0 disk"), "ok")
         self.assertEqual(os.listdir(store), ["seg"])

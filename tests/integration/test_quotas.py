@@ -3,7 +3,6 @@ edges of each limit, space given back by unlink and shrink, segments that
 existed before the mount, and what statvfs reports."""
 
 import os
-import tempfile
 
 from harness import ShmfsTestCase, meminfo, mode, py, run, stat_field, try_op
 
@@ -22,13 +21,6 @@ CREATE = "os.close(os.open(A[0], os.O_CREAT | os.O_WRONLY, 0o644))"
 
 class QuotaCase(ShmfsTestCase):
 
-    def config(self, text):
-        fd, path = tempfile.mkstemp(prefix="shmfs-cfg-", suffix=".ini")
-        os.write(fd, text.encode())
-        os.close(fd)
-        self.addCleanup(os.unlink, path)
-        return path
-
     def size(self, path):
         return int(stat_field(path, "%s"))
 
@@ -44,7 +36,7 @@ class QuotaCase(ShmfsTestCase):
 class SegmentSize(QuotaCase):
 
     def test_limit_from_the_config_file_allows_exactly_the_limit(self):
-        m = self.mount(config=self.config("[shmfs]\nmax_segment_size = 64K\n"))
+        m = self.mount_config("[shmfs]\nmax_segment_size = 64K\n")
         self.assertEqual(try_op(OPEN_SIZE, m.path("f"), 64 * KIB), "OK")
         self.assertEqual(try_op(OPEN_SIZE, m.path("f"), 64 * KIB + 1), "EFBIG")
         self.assertEqual(self.size(m.path("f")), 64 * KIB)
@@ -87,7 +79,7 @@ class SegmentCount(QuotaCase):
         m = self.mount(shm_dir=d, options=["max_segments=3"])
         self.assertEqual(try_op(CREATE, m.path("c")), "OK")
         self.assertEqual(try_op(CREATE, m.path("d")), "ENOSPC")
-        self.assertEqual(sorted(self.ok(run(["ls", "-A1", m.mnt])).split()), ["a", "b", "c"])
+        self.assertEqual(self.ls(m.mnt), ["a", "b", "c"])
 
     def test_at_the_limit_existing_segments_still_open_and_rename(self):
         m = self.mount(options=["max_segments=2"])
@@ -96,10 +88,10 @@ class SegmentCount(QuotaCase):
         self.ok(run(["touch", m.path("one")]))
         self.assertEqual(try_op(OPEN_SIZE, m.path("one"), 4096), "OK")
         self.ok(run(["mv", m.path("two"), m.path("deux")]))
-        self.assertEqual(sorted(self.ok(run(["ls", "-A1", m.mnt])).split()), ["deux", "one"])
+        self.assertEqual(self.ls(m.mnt), ["deux", "one"])
 
     def test_limit_from_the_config_file(self):
-        m = self.mount(config=self.config("[shmfs]\nmax_segments = 1\n"))
+        m = self.mount_config("[shmfs]\nmax_segments = 1\n")
         self.ok(run(["touch", m.path("only")]))
         self.fails_with(run(["touch", m.path("second")]), "No space left on device")
         self.assertFalse(os.path.exists(m.backing("second")))
@@ -141,7 +133,7 @@ class TotalSize(QuotaCase):
     def test_segments_that_existed_before_the_mount_count(self):
         d = self.shm_dir()
         self.plant(d, "shmfs.old", 768 * KIB)
-        m = self.mount(shm_dir=d, config=self.config("[shmfs]\nmax_total_size = 1M\n"))
+        m = self.mount_config("[shmfs]\nmax_total_size = 1M\n", shm_dir=d)
         self.fails_with(run(["truncate", "-s", "512K", m.path("new")]), "No space left on device")
         self.ok(run(["truncate", "-s", "256K", m.path("new")]))
 
@@ -162,8 +154,7 @@ class TotalSize(QuotaCase):
 class Statvfs(QuotaCase):
 
     def test_blocks_and_files_are_the_limits(self):
-        m = self.mount(config=self.config("[shmfs]\nmax_total_size = 64M\n"
-                                          "max_segments = 1000\n"))
+        m = self.mount_config("[shmfs]\nmax_total_size = 64M\nmax_segments = 1000\n")
         blocks, frsize, files = self.statvfs(m.mnt)
         self.assertGreater(frsize, 0)
         self.assertLessEqual(abs(blocks * frsize - 64 * MIB), frsize)

@@ -2,8 +2,6 @@
 every segment and every byte is where it was, grafts included."""
 
 import os
-import shutil
-import tempfile
 
 from harness import (ShmfsTestCase, abort_fuse_connections, helper, is_fuse_mounted,
                      pattern, run, sh, stat_field, try_op)
@@ -16,18 +14,14 @@ class Restart(ShmfsTestCase):
     def setUp(self):
         super().setUp()
         self.shm = self.shm_dir()
-        self.disk = tempfile.mkdtemp(prefix="shmfs-disk-", dir="/tmp")
-        self.addCleanup(shutil.rmtree, self.disk, True)
+        self.disk = self.disk_dir()
         self.store = os.path.join(self.disk, "persist")
         self.logfile = os.path.join(self.disk, "log.dat")
         text = ("[dir persist]\npath = %s\n\n"
                 "[segment cam]\nsize = 64K\nmode = 0640\n\n"
                 "[segment log]\nbackend = file\npath = %s\nsize = 16K\n"
                 % (self.store, self.logfile))
-        fd, self.cfg = tempfile.mkstemp(prefix="shmfs-cfg-", suffix=".ini")
-        os.write(fd, text.encode())
-        os.close(fd)
-        self.addCleanup(os.unlink, self.cfg)
+        self.cfg = self.config(text)
         self.blob = os.urandom(300 * KIB)
         self.blobfile = self.tmpfile(self.blob)
 
@@ -78,13 +72,11 @@ class Restart(ShmfsTestCase):
         self.write_everything(m)
         self.crash(m)
         m2 = self.start()
-        self.assertEqual(sorted(self.ok(run(["ls", "-A1", m2.mnt])).split()),
-                         ["a", "cam", "log", "m", "persist", "sub"])
+        self.assertEqual(self.ls(m2.mnt), ["a", "cam", "log", "m", "persist", "sub"])
         self.cmp(m2.path("a"))
         self.check_pattern(m2.path("m"), 0, 128 * KIB, 5)
         self.assertEqual(self.ok(run(["cat", m2.path("sub", "n")])), "nested\n")
-        self.assertEqual(sorted(self.ok(run(["ls", "-A1", m2.path("persist")])).split()),
-                         ["p", "pm"])
+        self.assertEqual(self.ls(m2.path("persist")), ["p", "pm"])
         self.cmp(m2.path("persist", "p"))
         self.check_pattern(m2.path("persist", "pm"), 0, 64 * KIB, 9)
 

@@ -12,39 +12,12 @@
 #include "config.h"
 #include "log.h"
 #include "suites.h"
-
-#define KiB (UINT64_C(1) << 10)
-#define MiB (UINT64_C(1) << 20)
-#define GiB (UINT64_C(1) << 30)
-#define TiB (UINT64_C(1) << 40)
-
-static struct config cfg;
-
-static void setup(void)
-{
-	config_init(&cfg);
-}
-
-static void teardown(void)
-{
-	config_free(&cfg);
-}
-
-/* Start over with a fresh config, inside one test. */
-static void reset(void)
-{
-	config_free(&cfg);
-	config_init(&cfg);
-}
+#include "unit.h"
 
 /* Both passes, as the daemon runs them: 0 when the text is a good config. */
 static int parse(const char *text)
 {
-	int rc = config_read_string(&cfg, text, "t.ini");
-
-	if (config_validate(&cfg))
-		rc = -1;
-	return rc;
+	return parse_config(&cfg, text, "t.ini");
 }
 
 /* A [shmfs] section with one key: the key is on line 2. */
@@ -55,27 +28,6 @@ static int parse_key(const char *key, const char *value)
 	snprintf(text, sizeof(text), "[shmfs]\n%s = %s\n", key, value);
 	return parse(text);
 }
-
-/* Whether cfg.errors has a line that starts with where and contains what. */
-static int has_error(const char *where, const char *what)
-{
-	const char *line = cfg.errors;
-
-	while (*line) {
-		const char *end = strchrnul(line, '\n');
-		size_t len = (size_t)(end - line);
-
-		if (strncmp(line, where, strlen(where)) == 0 &&
-		    memmem(line, len, what, strlen(what)))
-			return 1;
-		line = *end ? end + 1 : end;
-	}
-	return 0;
-}
-
-#define ck_assert_error(where, what)                                              \
-	ck_assert_msg(has_error(where, what), "no error \"%s...%s\" in:\n%s", where, \
-		      what, cfg.errors)
 
 /* A text with n characters of 'x' after head, then "\n". */
 static char *long_line(const char *head, size_t n)
@@ -105,34 +57,12 @@ static void assert_same_settings(const struct config *a, const struct config *b)
 	ck_assert_int_eq(a->log_level, b->log_level);
 }
 
-/* config_print of cfg, in a string to free. */
-static char *print_config(const struct config *c)
-{
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *out = open_memstream(&buf, &len);
-
-	ck_assert_ptr_nonnull(out);
-	config_print(c, out);
-	ck_assert_int_eq(fclose(out), 0);
-	return buf;
-}
-
 /* What --check-config prints reads back to the same settings. */
 static void assert_print_reparses(void)
 {
-	struct config again;
 	char *text = print_config(&cfg);
-	int rc;
 
-	config_init(&again);
-	rc = config_read_string(&again, text, "printed");
-	if (config_validate(&again))
-		rc = -1;
-	ck_assert_msg(rc == 0, "printed config does not parse:\n%s\nerrors:\n%s", text,
-		      again.errors);
-	assert_same_settings(&cfg, &again);
-	config_free(&again);
+	assert_reparses(&cfg, text, assert_same_settings);
 	free(text);
 }
 
@@ -237,7 +167,7 @@ START_TEST(test_choices)
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		int got;
 
-		reset();
+		cfg_reset();
 		ck_assert_msg(parse_key(cases[i].key, cases[i].value) == 0, "%s = %s: %s",
 			      cases[i].key, cases[i].value, cfg.errors);
 		if (strcmp(cases[i].key, "passthrough") == 0)
@@ -259,12 +189,12 @@ START_TEST(test_size_keys)
 	ck_assert_uint_eq(cfg.max_total_size, TiB);
 	ck_assert_uint_eq(cfg.max_total_percent, 0);
 
-	reset();
+	cfg_reset();
 	ck_assert_int_eq(parse("[shmfs]\nmax_segment_size = 4096\nmax_total_size = 100%\n"), 0);
 	ck_assert_uint_eq(cfg.max_segment_size, 4096);
 	ck_assert_uint_eq(cfg.max_total_percent, 100);
 
-	reset();
+	cfg_reset();
 	ck_assert_int_eq(parse("[shmfs]\nmax_total_size = 1%\nmax_segments = 0\n"), 0);
 	ck_assert_uint_eq(cfg.max_total_percent, 1);
 	ck_assert_uint_eq(cfg.max_segments, 0);
@@ -275,10 +205,10 @@ START_TEST(test_attr_timeout_range)
 {
 	ck_assert_int_eq(parse_key("attr_timeout", "0"), 0);
 	ck_assert_double_eq(cfg.attr_timeout, 0.0);
-	reset();
+	cfg_reset();
 	ck_assert_int_eq(parse_key("attr_timeout", "86400"), 0);
 	ck_assert_double_eq(cfg.attr_timeout, 86400.0);
-	reset();
+	cfg_reset();
 	ck_assert_int_eq(parse_key("attr_timeout", "0.25"), 0);
 	ck_assert_double_eq(cfg.attr_timeout, 0.25);
 }
@@ -306,7 +236,7 @@ START_TEST(test_line_of_199_characters)
 	free(text);
 
 	/* The same as the last line of a text, without its newline. */
-	reset();
+	cfg_reset();
 	text = long_line("[shmfs]\nprefix = ", 190);
 	text[strlen(text) - 1] = '\0';
 	ck_assert_int_eq(parse(text), 0);
@@ -379,8 +309,7 @@ END_TEST
 START_TEST(test_unknown_key)
 {
 	ck_assert_int_eq(parse("[shmfs]\nprefix = a.\nbogus = 1\n"), -1);
-	ck_assert_int_eq(cfg.nerrors, 1);
-	ck_assert_error("t.ini:3: ", "unknown key 'bogus' in [shmfs]");
+	ck_assert_only_error("t.ini:3: ", "unknown key 'bogus' in [shmfs]");
 	/* The good key beside it is still applied. */
 	ck_assert_str_eq(cfg.prefix, "a.");
 }
@@ -390,18 +319,16 @@ START_TEST(test_unknown_section)
 {
 	ck_assert_int_eq(parse("[shmfs]\nprefix = a.\n[other]\nx = 1\ny = 2\n"), -1);
 	/* One error, at the header: its keys are not reported one by one. */
-	ck_assert_int_eq(cfg.nerrors, 1);
-	ck_assert_error("t.ini:3: ", "unknown section [other]");
+	ck_assert_only_error("t.ini:3: ", "unknown section [other]");
 }
 END_TEST
 
 START_TEST(test_empty_unknown_section)
 {
 	ck_assert_int_eq(parse("[shmfs]\nprefix = a.\n\n[nothing]\n; no keys here\n"), -1);
-	ck_assert_int_eq(cfg.nerrors, 1);
-	ck_assert_error("t.ini:4: ", "unknown section [nothing]");
+	ck_assert_only_error("t.ini:4: ", "unknown section [nothing]");
 
-	reset();
+	cfg_reset();
 	ck_assert_int_eq(parse("[nothing]"), -1);
 	ck_assert_error("t.ini:1: ", "unknown section [nothing]");
 }
@@ -411,8 +338,7 @@ END_TEST
 START_TEST(test_section_with_blanks)
 {
 	ck_assert_int_eq(parse("[ shmfs ]\npassthrough = off\n"), -1);
-	ck_assert_int_eq(cfg.nerrors, 1);
-	ck_assert_error("t.ini:1: ", "unknown section [ shmfs ]");
+	ck_assert_only_error("t.ini:1: ", "unknown section [ shmfs ]");
 	ck_assert_int_eq(cfg.passthrough, PASSTHROUGH_AUTO);
 }
 END_TEST
@@ -420,24 +346,21 @@ END_TEST
 START_TEST(test_duplicate_key)
 {
 	ck_assert_int_eq(parse("[shmfs]\nprefix = a.\nlog_level = warn\nprefix = b.\n"), -1);
-	ck_assert_int_eq(cfg.nerrors, 1);
-	ck_assert_error("t.ini:4: ", "key 'prefix' given twice (first at line 2)");
+	ck_assert_only_error("t.ini:4: ", "key 'prefix' given twice (first at line 2)");
 }
 END_TEST
 
 START_TEST(test_duplicate_section)
 {
 	ck_assert_int_eq(parse("[shmfs]\nprefix = a.\n[shmfs]\nlog_level = warn\n"), -1);
-	ck_assert_int_eq(cfg.nerrors, 1);
-	ck_assert_error("t.ini:3: ", "section [shmfs] given twice (first at line 1)");
+	ck_assert_only_error("t.ini:3: ", "section [shmfs] given twice (first at line 1)");
 }
 END_TEST
 
 START_TEST(test_key_outside_section)
 {
 	ck_assert_int_eq(config_read_string(&cfg, "prefix = a.\n[shmfs]\n", "t.ini"), -1);
-	ck_assert_int_eq(cfg.nerrors, 1);
-	ck_assert_error("t.ini:1: ", "key 'prefix' outside of any section");
+	ck_assert_only_error("t.ini:1: ", "key 'prefix' outside of any section");
 	config_validate(&cfg);
 	ck_assert_str_eq(cfg.prefix, "shmfs.");
 }
@@ -448,10 +371,9 @@ START_TEST(test_syntax_error)
 	ck_assert_int_eq(config_read_string(&cfg, "[shmfs]\nprefix = a.\nthis is not a key\n",
 					    "t.ini"),
 			 -1);
-	ck_assert_int_eq(cfg.nerrors, 1);
-	ck_assert_error("t.ini:3: ", "syntax error");
+	ck_assert_only_error("t.ini:3: ", "syntax error");
 
-	reset();
+	cfg_reset();
 	ck_assert_int_eq(parse("[shmfs\nprefix = a.\n"), -1);
 	ck_assert_error("t.ini:1: ", "syntax error");
 }
@@ -504,7 +426,7 @@ START_TEST(test_prefix_too_long)
 	ck_assert_str_eq(cfg.prefix, "shmfs.");
 
 	/* One byte shorter leaves room for a one-character name. */
-	reset();
+	cfg_reset();
 	prefix[NAME_MAX - 1] = '\0';
 	ck_assert_int_eq(config_add_option(&cfg, "prefix", prefix), 0);
 	ck_assert_int_eq(config_validate(&cfg), 0);
@@ -527,7 +449,7 @@ START_TEST(test_line_too_long)
 	free(text);
 
 	/* 200 characters: one too many, as the last line too. */
-	reset();
+	cfg_reset();
 	text = long_line("[shmfs]\nprefix = ", 191);
 	text[strlen(text) - 1] = '\0';
 	ck_assert_int_eq(parse(text), -1);
@@ -614,12 +536,11 @@ START_TEST(test_option_bad_value)
 	ck_assert_int_eq(config_read_string(&cfg, "[shmfs]\npassthrough = on\n", "t.ini"), 0);
 	ck_assert_int_eq(config_add_option(&cfg, "passthrough", "sometimes"), 0);
 	ck_assert_int_eq(config_validate(&cfg), -1);
-	ck_assert_int_eq(cfg.nerrors, 1);
-	ck_assert_error("-o: ", "passthrough must be auto, on or off, not 'sometimes'");
+	ck_assert_only_error("-o: ", "passthrough must be auto, on or off, not 'sometimes'");
 	/* No line number for an option. */
 	ck_assert_ptr_null(strstr(cfg.errors, "-o:0"));
 
-	reset();
+	cfg_reset();
 	ck_assert_int_eq(config_add_option(&cfg, "bogus", "1"), 0);
 	ck_assert_int_eq(config_validate(&cfg), -1);
 	ck_assert_error("-o: ", "unknown key 'bogus'");
@@ -782,7 +703,7 @@ START_TEST(test_print_odd_sizes)
 		char want[64];
 		char *text;
 
-		reset();
+		cfg_reset();
 		ck_assert_int_eq(parse_key("max_total_size", sizes[i][0]), 0);
 		text = print_config(&cfg);
 		snprintf(want, sizeof(want), "max_total_size = %s\n", sizes[i][1]);
@@ -874,16 +795,16 @@ START_TEST(test_total_limit)
 	/* Bytes are bytes, whatever the RAM. */
 	ck_assert_uint_eq(config_total_limit(&cfg, 1 * GiB), 3 * GiB);
 
-	reset();
+	cfg_reset();
 	ck_assert_int_eq(parse_key("max_total_size", "50%"), 0);
 	ck_assert_uint_eq(config_total_limit(&cfg, 8 * GiB), 4 * GiB);
 	ck_assert_uint_eq(config_total_limit(&cfg, 1000000), 500000);
 
-	reset();
+	cfg_reset();
 	ck_assert_int_eq(parse_key("max_total_size", "100%"), 0);
 	ck_assert_uint_eq(config_total_limit(&cfg, 64 * GiB), 64 * GiB);
 
-	reset();
+	cfg_reset();
 	ck_assert_int_eq(parse_key("max_total_size", "1%"), 0);
 	ck_assert_uint_eq(config_total_limit(&cfg, 100 * GiB), GiB);
 }
@@ -907,7 +828,7 @@ Suite *config_suite(void)
 	TCase *tc;
 
 	tc = tcase_create("core");
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_checked_fixture(tc, cfg_setup, cfg_teardown);
 	tcase_add_test(tc, test_defaults);
 	tcase_add_test(tc, test_empty_text_keeps_defaults);
 	tcase_add_test(tc, test_every_key);
@@ -921,7 +842,7 @@ Suite *config_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("errors");
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_checked_fixture(tc, cfg_setup, cfg_teardown);
 	tcase_add_loop_test(tc, test_bad_value, 0, N_BAD_VALUES);
 	tcase_add_test(tc, test_unknown_key);
 	tcase_add_test(tc, test_unknown_section);
@@ -940,7 +861,7 @@ Suite *config_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("options");
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_checked_fixture(tc, cfg_setup, cfg_teardown);
 	tcase_add_test(tc, test_option_overrides_file);
 	tcase_add_test(tc, test_option_repeated_last_wins);
 	tcase_add_test(tc, test_option_bad_value);
@@ -955,7 +876,7 @@ Suite *config_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("sizes");
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_checked_fixture(tc, cfg_setup, cfg_teardown);
 	tcase_add_loop_test(tc, test_parse_size, 0,
 			    (int)(sizeof(good_sizes) / sizeof(good_sizes[0])));
 	tcase_add_loop_test(tc, test_parse_size_bad, 0,

@@ -1,7 +1,6 @@
 /* grafts: what an operator sees from [segment NAME] and [dir NAME] sections.
  * Texts come from strings with the origin "t.ini"; paths they name are in a
  * directory of the test's own under /tmp. */
-#include <ftw.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <pwd.h>
@@ -14,26 +13,17 @@
 
 #include "config.h"
 #include "suites.h"
+#include "unit.h"
 
-#define MiB (UINT64_C(1) << 20)
-
-static struct config cfg;
-
-/* Made once per TCase in the runner itself, so that it is removed even when
- * a test fails: TMP/file (a regular file), TMP/sub (a directory),
- * TMP/link -> sub and TMP/flink -> file. */
-static char tmpdir[] = "/tmp/shmfs-grafts-XXXXXX";
-
-static void tmpdir_setup(void)
+/* tmpdir (unit.h) for this suite, once per TCase in the runner itself:
+ * TMP/file (a regular file), TMP/sub (a directory), TMP/link -> sub and
+ * TMP/flink -> file. tmpdir_teardown removes it. */
+static void grafts_tmpdir_setup(void)
 {
 	char path[PATH_MAX];
 	int fd;
 
-	strcpy(tmpdir, "/tmp/shmfs-grafts-XXXXXX");
-	if (!mkdtemp(tmpdir)) {
-		perror("mkdtemp");
-		abort();
-	}
+	make_temp_dir(tmpdir, sizeof(tmpdir), "/tmp/shmfs-grafts-XXXXXX");
 	snprintf(path, sizeof(path), "%s/file", tmpdir);
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
 	if (fd < 0) {
@@ -58,35 +48,6 @@ static void tmpdir_setup(void)
 	}
 }
 
-static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static void tmpdir_teardown(void)
-{
-	nftw(tmpdir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-static void setup(void)
-{
-	config_init(&cfg);
-}
-
-static void teardown(void)
-{
-	config_free(&cfg);
-}
-
-static void reset(void)
-{
-	config_free(&cfg);
-	config_init(&cfg);
-}
-
 /* Both passes, as the daemon runs them, on a text made from fmt: 0 when it
  * is a good config. */
 static int parse(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -95,46 +56,14 @@ static int parse(const char *fmt, ...)
 {
 	char text[4096];
 	va_list ap;
-	int rc, n;
+	int n;
 
 	va_start(ap, fmt);
 	n = vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
 	ck_assert_int_lt(n, (int)sizeof(text));
-	rc = config_read_string(&cfg, text, "t.ini");
-	if (config_validate(&cfg))
-		rc = -1;
-	return rc;
+	return parse_config(&cfg, text, "t.ini");
 }
-
-/* Whether cfg.errors has a line that starts with where and contains what. */
-static int has_error(const char *where, const char *what)
-{
-	const char *line = cfg.errors;
-
-	while (*line) {
-		const char *end = strchrnul(line, '\n');
-		size_t len = (size_t)(end - line);
-
-		if (strncmp(line, where, strlen(where)) == 0 &&
-		    memmem(line, len, what, strlen(what)))
-			return 1;
-		line = *end ? end + 1 : end;
-	}
-	return 0;
-}
-
-#define ck_assert_error(where, what)                                              \
-	ck_assert_msg(has_error(where, what), "no error \"%s...%s\" in:\n%s", where, \
-		      what, cfg.errors)
-
-/* The config is refused with exactly one error, at where, saying what. */
-#define ck_assert_only_error(where, what)                                         \
-	do {                                                                      \
-		ck_assert_msg(cfg.nerrors == 1, "%d errors:\n%s", cfg.nerrors,    \
-			      cfg.errors);                                        \
-		ck_assert_error(where, what);                                     \
-	} while (0)
 
 /* A string of n copies of c, in a buffer to free. */
 static char *repeat(char c, size_t n)
@@ -384,7 +313,7 @@ START_TEST(test_unknown_lifetime)
 	ck_assert_int_eq(parse("[segment a]\nsize = 1M\nlifetime = forever\n"), -1);
 	ck_assert_only_error("t.ini:3: ",
 			     "lifetime must be kernel, disk, mount or process, not 'forever'");
-	reset();
+	cfg_reset();
 	ck_assert_int_eq(parse("[dir d]\nlifetime = Kernel\n"), -1);
 	ck_assert_only_error("t.ini:2: ", "not 'Kernel'");
 }
@@ -402,7 +331,7 @@ START_TEST(test_path_with_shm)
 	ck_assert_int_eq(parse("[segment a]\nbackend = shm\npath = %s/a.dat\n", tmpdir), -1);
 	ck_assert_only_error("t.ini:3: ", "[segment a]: path is for backend = file only");
 	/* shm is the default backend. */
-	reset();
+	cfg_reset();
 	ck_assert_int_eq(parse("[segment a]\npath = %s/a.dat\n", tmpdir), -1);
 	ck_assert_only_error("t.ini:2: ", "[segment a]: path is for backend = file only");
 }
@@ -419,10 +348,10 @@ START_TEST(test_path_not_absolute)
 {
 	ck_assert_int_eq(parse("[segment a]\nbackend = file\npath = data/a.dat\n"), -1);
 	ck_assert_error("t.ini:3: ", "path must be an absolute path, not 'data/a.dat'");
-	reset();
+	cfg_reset();
 	ck_assert_int_eq(parse("[dir d]\npath = ./d\n"), -1);
 	ck_assert_only_error("t.ini:2: ", "path must be an absolute path, not './d'");
-	reset();
+	cfg_reset();
 	ck_assert_int_eq(parse("[dir d]\npath =\n"), -1);
 	ck_assert_only_error("t.ini:2: ", "path must be an absolute path, not ''");
 }
@@ -446,7 +375,7 @@ START_TEST(test_segment_path_is_a_dir)
 	snprintf(want, sizeof(want), "path %s/sub is not a regular file", tmpdir);
 	ck_assert_only_error("t.ini:3: ", want);
 	/* An existing file is what a segment may have. */
-	reset();
+	cfg_reset();
 	ck_assert_int_eq(parse("[segment a]\nbackend = file\npath = %s/file\n", tmpdir), 0);
 }
 END_TEST
@@ -461,12 +390,12 @@ START_TEST(test_segment_path_no_directory)
 		 tmpdir, tmpdir);
 	ck_assert_only_error("t.ini:3: ", want);
 	/* A file where the directory should be. */
-	reset();
+	cfg_reset();
 	ck_assert_int_eq(parse("[segment a]\nbackend = file\npath = %s/file/a.dat\n", tmpdir), -1);
 	snprintf(want, sizeof(want), "path %s/file/a.dat: ", tmpdir);
 	ck_assert_only_error("t.ini:3: ", want);
 	/* A dir's path is made with its parents at mount. */
-	reset();
+	cfg_reset();
 	ck_assert_int_eq(parse("[dir d]\npath = %s/missing/d\n", tmpdir), 0);
 }
 END_TEST
@@ -478,7 +407,7 @@ START_TEST(test_path_is_a_symlink)
 	ck_assert_int_eq(parse("[dir d]\npath = %s/link\n", tmpdir), -1);
 	snprintf(want, sizeof(want), "path %s/link is a symbolic link; give the real path", tmpdir);
 	ck_assert_only_error("t.ini:2: ", want);
-	reset();
+	cfg_reset();
 	ck_assert_int_eq(parse("[segment a]\nbackend = file\npath = %s/flink\n", tmpdir), -1);
 	snprintf(want, sizeof(want), "path %s/flink is a symbolic link; give the real path", tmpdir);
 	ck_assert_only_error("t.ini:3: ", want);
@@ -495,7 +424,7 @@ START_TEST(test_name_not_a_component)
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		char want[64];
 
-		reset();
+		cfg_reset();
 		ck_assert_msg(parse("[shmfs]\n%s\nmode = 0600\n", bad[i]) == -1, "%s accepted",
 			      bad[i]);
 		snprintf(want, sizeof(want), "%s: the name must be one path component", bad[i]);
@@ -515,11 +444,11 @@ START_TEST(test_same_name_twice)
 	ck_assert_uint_eq(graft("x")->size, MiB);
 	ck_assert_uint_eq(graft("x")->mode, 0600);
 
-	reset();
+	cfg_reset();
 	ck_assert_int_eq(parse("[dir x]\n\n[segment x]\n"), -1);
 	ck_assert_only_error("t.ini:3: ", "[segment x]: 'x' is already declared at t.ini:1");
 
-	reset();
+	cfg_reset();
 	ck_assert_int_eq(parse("[segment x]\n[segment x]\n"), -1);
 	ck_assert_error("t.ini:2: ", "[segment x]");
 	ck_assert_uint_eq(cfg.ngrafts, 1);
@@ -534,7 +463,7 @@ START_TEST(test_same_path_twice)
 	snprintf(want, sizeof(want), "[dir b]: path %s/d is also the path of 'a' (line 1)", tmpdir);
 	ck_assert_only_error("t.ini:4: ", want);
 
-	reset();
+	cfg_reset();
 	ck_assert_int_eq(parse("[segment a]\nbackend = file\npath = %s/s.dat\n"
 			       "[segment b]\nbackend = file\npath = %s/s.dat\n",
 			       tmpdir, tmpdir),
@@ -551,7 +480,7 @@ START_TEST(test_unknown_key)
 	ck_assert_only_error("t.ini:3: ", "unknown key 'colour' in [segment a] (known: size, mode, "
 					  "owner, group, backend, path, prefault, lifetime)");
 	/* What only segments have is unknown in a [dir]. */
-	reset();
+	cfg_reset();
 	ck_assert_int_eq(parse("[dir d]\nsize = 1M\nbackend = file\nprefault = yes\n"), -1);
 	ck_assert_int_eq(cfg.nerrors, 3);
 	ck_assert_error("t.ini:2: ", "unknown key 'size' in [dir d] (known: path, lifetime, mode, "
@@ -565,10 +494,10 @@ START_TEST(test_bad_size)
 {
 	ck_assert_int_eq(parse("[segment a]\nsize = 12Q\n"), -1);
 	ck_assert_only_error("t.ini:2: ", "size must be a size such as 4096, 64M or 16G, not '12Q'");
-	reset();
+	cfg_reset();
 	ck_assert_int_eq(parse("[segment a]\nsize = -1\n"), -1);
 	ck_assert_only_error("t.ini:2: ", "not '-1'");
-	reset();
+	cfg_reset();
 	ck_assert_int_eq(parse("[segment a]\nsize = 99999999999T\n"), -1);
 	ck_assert_only_error("t.ini:2: ", "size is too large: '99999999999T'");
 }
@@ -581,13 +510,13 @@ START_TEST(test_bad_mode)
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		char want[64];
 
-		reset();
+		cfg_reset();
 		ck_assert_msg(parse("[dir d]\nmode = %s\n", bad[i]) == -1, "mode '%s' accepted",
 			      bad[i]);
 		snprintf(want, sizeof(want), "mode must be octal such as 0660, not '%s'", bad[i]);
 		ck_assert_only_error("t.ini:2: ", want);
 	}
-	reset();
+	cfg_reset();
 	ck_assert_int_eq(parse("[segment a]\nmode = 7777\n[segment b]\nmode = 0\n"), 0);
 	ck_assert_uint_eq(graft("a")->mode, 07777);
 	ck_assert_uint_eq(graft("b")->mode, 0);
@@ -602,7 +531,7 @@ START_TEST(test_no_such_owner)
 	ck_assert_int_eq(cfg.nerrors, 2);
 	ck_assert_error("t.ini:2: ", "owner: no such user 'no-such-user-xyz'");
 	ck_assert_error("t.ini:3: ", "group: no such group 'no-such-group-xyz'");
-	reset();
+	cfg_reset();
 	ck_assert_int_eq(parse("[dir d]\nowner = 12abc\n"), -1);
 	ck_assert_only_error("t.ini:2: ", "owner: no such user '12abc'");
 }
@@ -612,7 +541,7 @@ START_TEST(test_bad_prefault)
 {
 	ck_assert_int_eq(parse("[segment a]\nprefault = maybe\n"), -1);
 	ck_assert_only_error("t.ini:2: ", "prefault must be yes or no, not 'maybe'");
-	reset();
+	cfg_reset();
 	ck_assert_int_eq(parse("[segment a]\nprefault = no\n[segment b]\nprefault = on\n"), 0);
 	ck_assert_int_eq(graft("a")->prefault, 0);
 	ck_assert_int_eq(graft("b")->prefault, 1);
@@ -624,11 +553,11 @@ START_TEST(test_size_above_max_segment_size)
 	ck_assert_int_eq(parse("[shmfs]\nmax_segment_size = 1M\n[segment big]\nsize = 2M\n"), -1);
 	ck_assert_only_error("t.ini:4: ", "[segment big]: size is larger than max_segment_size");
 	/* Whatever order the file gives them in. */
-	reset();
+	cfg_reset();
 	ck_assert_int_eq(parse("[segment big]\nsize = 1025K\n[shmfs]\nmax_segment_size = 1M\n"), -1);
 	ck_assert_only_error("t.ini:2: ", "[segment big]: size is larger than max_segment_size");
 	/* Exactly the limit is allowed. */
-	reset();
+	cfg_reset();
 	ck_assert_int_eq(parse("[shmfs]\nmax_segment_size = 1M\n[segment big]\nsize = 1024K\n"), 0);
 }
 END_TEST
@@ -642,7 +571,7 @@ START_TEST(test_name_too_long_with_prefix)
 	ck_assert_only_error("t.ini:3: ", "the name is too long with prefix");
 	/* Exactly NAME_MAX once prefixed. */
 	name[NAME_MAX - 150] = '\0';
-	reset();
+	cfg_reset();
 	ck_assert_int_eq(parse("[shmfs]\nprefix = %s\n[dir %s]\n", prefix, name), 0);
 	ck_assert_uint_eq(strlen(cfg.prefix) + strlen(cfg.grafts[0].name), NAME_MAX);
 	free(prefix);
@@ -675,20 +604,6 @@ END_TEST
 
 /* ---- print ---- */
 
-/* config_print of cfg, in a string to free. (Not inlined: GCC 12 then takes
- * the text for a pointer to the local buf, -Wdangling-pointer.) */
-static __attribute__((noinline)) char *print_config(const struct config *c)
-{
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *out = open_memstream(&buf, &len);
-
-	ck_assert_ptr_nonnull(out);
-	config_print(c, out);
-	ck_assert_int_eq(fclose(out), 0);
-	return buf;
-}
-
 static void assert_same_grafts(const struct config *a, const struct config *b)
 {
 	ck_assert_uint_eq(a->ngrafts, b->ngrafts);
@@ -712,9 +627,7 @@ START_TEST(test_print_grafts)
 {
 	char want[PATH_MAX + 256];
 	const char *sensors;
-	struct config again;
 	char *text;
-	int rc;
 
 	ck_assert_int_eq(parse("[segment cam0]\nsize = 64M\nmode = 0660\nowner = 1234\n"
 			       "group = 5678\nbackend = file\npath = %s/cam0.dat\nprefault = yes\n"
@@ -747,14 +660,7 @@ START_TEST(test_print_grafts)
 	ck_assert(strstr(text, "[dir persist]") < strstr(text, "[segment sensors]"));
 
 	/* What --check-config prints reads back to the same settings. */
-	config_init(&again);
-	rc = config_read_string(&again, text, "printed");
-	if (config_validate(&again))
-		rc = -1;
-	ck_assert_msg(rc == 0, "printed config does not parse:\n%s\nerrors:\n%s", text,
-		      again.errors);
-	assert_same_grafts(&cfg, &again);
-	config_free(&again);
+	assert_reparses(&cfg, text, assert_same_grafts);
 	free(text);
 }
 END_TEST
@@ -765,8 +671,8 @@ Suite *grafts_suite(void)
 	TCase *tc;
 
 	tc = tcase_create("core");
-	tcase_add_unchecked_fixture(tc, tmpdir_setup, tmpdir_teardown);
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_unchecked_fixture(tc, grafts_tmpdir_setup, tmpdir_teardown);
+	tcase_add_checked_fixture(tc, cfg_setup, cfg_teardown);
 	tcase_add_test(tc, test_segment_every_key);
 	tcase_add_test(tc, test_owner_and_group);
 	tcase_add_test(tc, test_segment_defaults);
@@ -779,8 +685,8 @@ Suite *grafts_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("errors");
-	tcase_add_unchecked_fixture(tc, tmpdir_setup, tmpdir_teardown);
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_unchecked_fixture(tc, grafts_tmpdir_setup, tmpdir_teardown);
+	tcase_add_checked_fixture(tc, cfg_setup, cfg_teardown);
 	tcase_add_test(tc, test_unknown_lifetime);
 	tcase_add_test(tc, test_file_without_path);
 	tcase_add_test(tc, test_path_with_shm);

@@ -1,7 +1,6 @@
 /* inode table: lookups and forgets as the kernel sends them. */
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -12,33 +11,9 @@
 
 #include "inode.h"
 #include "suites.h"
+#include "unit.h"
 
 #define MANY 5000
-
-/* Made once per TCase in the runner itself, so removed even when a test fails. */
-static char tmpdir[] = "/tmp/shmfs-unit-XXXXXX";
-
-static void tmpdir_setup(void)
-{
-	strcpy(tmpdir, "/tmp/shmfs-unit-XXXXXX");
-	if (!mkdtemp(tmpdir)) {
-		perror("mkdtemp");
-		abort();
-	}
-}
-
-static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static void tmpdir_teardown(void)
-{
-	nftw(tmpdir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
 
 static struct inode_table table;
 

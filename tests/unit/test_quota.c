@@ -5,10 +5,7 @@
 
 #include "quota.h"
 #include "suites.h"
-
-#define KiB (UINT64_C(1) << 10)
-#define MiB (UINT64_C(1) << 20)
-#define GiB (UINT64_C(1) << 30)
+#include "unit.h"
 
 /* What a 4 GiB store with 4 KiB blocks and 1000 inodes might say. */
 static struct statvfs backing(void)

@@ -2,7 +2,6 @@
  * store's top directory. */
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,32 +10,7 @@
 
 #include "store.h"
 #include "suites.h"
-
-/* A directory of the test's own, made once per TCase in the runner itself so
- * that it is removed even when a test fails. */
-static char tmpdir[] = "/tmp/shmfs-unit-XXXXXX";
-
-static void tmpdir_setup(void)
-{
-	strcpy(tmpdir, "/tmp/shmfs-unit-XXXXXX");
-	if (!mkdtemp(tmpdir)) {
-		perror("mkdtemp");
-		abort();
-	}
-}
-
-static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static void tmpdir_teardown(void)
-{
-	nftw(tmpdir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
+#include "unit.h"
 
 /* A store with this prefix, for the naming rules: they need no directory. */
 static struct store named(const char *prefix)

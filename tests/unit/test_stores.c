@@ -5,7 +5,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -20,8 +19,7 @@
 #include "store.h"
 #include "stores.h"
 #include "suites.h"
-
-#define KiB (UINT64_C(1) << 10)
+#include "unit.h"
 
 /* Made once per TCase in the runner itself, so that everything in them is
  * removed even when a test fails; each test works in fresh directories
@@ -31,32 +29,19 @@ static char disk_base[] = "/tmp/shmfs-unit-XXXXXX";
 
 static char shm_dir[PATH_MAX];
 static char disk_dir[PATH_MAX];
-static struct config cfg;
 static struct stores s;
 static mode_t saved_umask;
 
 static void bases_setup(void)
 {
-	strcpy(shm_base, "/dev/shm/shmfs-unit-XXXXXX");
-	strcpy(disk_base, "/tmp/shmfs-unit-XXXXXX");
-	if (!mkdtemp(shm_base) || !mkdtemp(disk_base)) {
-		perror("mkdtemp");
-		abort();
-	}
-}
-
-static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
+	make_temp_dir(shm_base, sizeof(shm_base), "/dev/shm/shmfs-unit-XXXXXX");
+	make_temp_dir(disk_base, sizeof(disk_base), "/tmp/shmfs-unit-XXXXXX");
 }
 
 static void bases_teardown(void)
 {
-	nftw(shm_base, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-	nftw(disk_base, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+	remove_tree(shm_base);
+	remove_tree(disk_base);
 }
 
 static void setup(void)
@@ -106,11 +91,8 @@ static void configure(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(text + n, sizeof(text) - (size_t)n, fmt, ap);
 	va_end(ap);
-	config_free(&cfg);
-	config_init(&cfg);
-	rc = config_read_string(&cfg, text, "t.ini");
-	if (config_validate(&cfg))
-		rc = -1;
+	cfg_reset();
+	rc = parse_config(&cfg, text, "t.ini");
 	ck_assert_msg(rc == 0, "config:\n%s\nerrors:\n%s", text, cfg.errors);
 }
 
