@@ -147,11 +147,47 @@ static void shmfs_reply_opened(fuse_req_t req, struct inode *in, const struct fu
 		rc = e ? fuse_reply_create(req, e, fi) : fuse_reply_open(req, fi);
 	}
 	if (rc == -ENOENT) {
-		close((int)fi->fh);
+		shmfs_file_fd_close(in, (int)fi->fh);
 		shmfs_io_end(fs, in);
 		if (e)
 			itable_forget(&fs->inodes, in, 1);
 	}
+}
+
+/* The fd an open file of in works with: the inode's own when that is open
+ * for reading and writing, else a new open (a daemon that is not root may
+ * not open every segment so). O_TRUNC is applied here. Returns fd or errno
+ * negated. */
+static int shmfs_file_fd(struct shmfs *fs, struct inode *in, int flags)
+{
+	int fd = in->fd, rc;
+	int64_t charged;
+
+	if (!in->fd_rw) {
+		int bflags = shmfs_backing_flags(flags) & ~O_TRUNC;
+
+		fd = shmfs_open_backing(in, bflags);
+		if (fd == -EACCES || fd == -EROFS) /* only what the caller asked */
+			fd = shmfs_open_backing(in, (bflags & ~O_ACCMODE) | (flags & O_ACCMODE));
+		if (fd < 0)
+			return fd;
+	}
+	if (flags & O_TRUNC) {
+		rc = shmfs_charge_size(fs, fd, 0, 1, &charged);
+		if (!rc && ftruncate(fd, 0))
+			rc = errno;
+		if (rc) {
+			shmfs_file_fd_close(in, fd);
+			return -rc;
+		}
+	}
+	return fd;
+}
+
+void shmfs_file_fd_close(struct inode *in, int fd)
+{
+	if (fd != in->fd)
+		close(fd);
 }
 
 void shmfs_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
@@ -163,38 +199,23 @@ void shmfs_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mo
 	struct inode *in;
 	int fd = -1, err;
 
-	err = shmfs_make(req, dir, name, S_IFREG | (mode & 07777), fi->flags, &fd);
-	if (err == EEXIST && !(fi->flags & O_EXCL)) {
+	err = shmfs_make(req, dir, name, S_IFREG | (mode & 07777), &fd);
+	if (err == EEXIST && !(fi->flags & O_EXCL))
 		/* Made by someone else since the kernel looked: open it. */
 		err = shmfs_do_lookup(fs, dir, name, &e);
-		if (err) {
-			fuse_reply_err(req, err);
-			return;
-		}
-		in = shmfs_inode(req, e.ino);
-		fd = shmfs_open_backing(in, shmfs_backing_flags(fi->flags));
-		if (fd < 0) {
-			itable_forget(&fs->inodes, in, 1);
-			fuse_reply_err(req, -fd);
-			return;
-		}
-	} else {
-		if (!err) {
-			char path[64];
-			int opath;
-
-			/* The entry of what was made, even if renamed meanwhile. */
-			shmfs_fd_path(fd, path, sizeof(path));
-			opath = open(path, O_PATH | O_CLOEXEC);
-			err = opath < 0 ? errno : shmfs_entry(fs, dir->store, 0, opath, &e);
-			if (err)
-				close(fd);
-		}
-		if (err) {
-			fuse_reply_err(req, err);
-			return;
-		}
-		in = shmfs_inode(req, e.ino);
+	else if (!err)
+		/* The entry of what was made, even if renamed meanwhile. */
+		err = shmfs_entry(fs, dir->store, 0, fd, &e);
+	if (err) {
+		fuse_reply_err(req, err);
+		return;
+	}
+	in = shmfs_inode(req, e.ino);
+	fd = shmfs_file_fd(fs, in, fi->flags & ~O_TRUNC);
+	if (fd < 0) {
+		itable_forget(&fs->inodes, in, 1);
+		fuse_reply_err(req, -fd);
+		return;
 	}
 	fi->fh = (uint64_t)fd;
 	shmfs_reply_opened(req, in, &e, fi, shmfs_io_begin(fs, in, fd));
@@ -202,19 +223,16 @@ void shmfs_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mo
 
 void shmfs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
+	struct shmfs *fs = shmfs_data(req);
 	struct inode *in = shmfs_inode(req, ino);
-	int fd;
+	int fd = shmfs_file_fd(fs, in, fi->flags);
 
-	fd = shmfs_open_backing(in, shmfs_backing_flags(fi->flags));
-	if (fd == -EACCES || fd == -EROFS) /* not root: only what the caller asked */
-		fd = shmfs_open_backing(in, (shmfs_backing_flags(fi->flags) & ~O_ACCMODE) |
-						    (fi->flags & O_ACCMODE));
 	if (fd < 0) {
 		fuse_reply_err(req, -fd);
 		return;
 	}
 	fi->fh = (uint64_t)fd;
-	shmfs_reply_opened(req, in, NULL, fi, shmfs_io_begin(shmfs_data(req), in, fd));
+	shmfs_reply_opened(req, in, NULL, fi, shmfs_io_begin(fs, in, fd));
 }
 
 void shmfs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
@@ -306,7 +324,9 @@ void shmfs_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset, off
 
 void shmfs_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	close((int)fi->fh);
-	shmfs_io_end(shmfs_data(req), shmfs_inode(req, ino));
+	struct inode *in = shmfs_inode(req, ino);
+
+	shmfs_file_fd_close(in, (int)fi->fh);
+	shmfs_io_end(shmfs_data(req), in);
 	fuse_reply_err(req, 0);
 }

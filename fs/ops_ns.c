@@ -45,9 +45,16 @@ int shmfs_entry(struct shmfs *fs, struct store *store, int top, int opath,
 		close(opath);
 		return ENOENT;
 	}
-	in = itable_acquire(&fs->inodes, opath, &e->attr, store, top);
-	if (!in)
-		return ENOMEM;
+	in = S_ISREG(e->attr.st_mode) ? itable_find(&fs->inodes, &e->attr) : NULL;
+	if (in) {
+		close(opath);
+	} else {
+		if (S_ISREG(e->attr.st_mode))
+			opath = shmfs_open_rw(opath);
+		in = itable_acquire(&fs->inodes, opath, &e->attr, store, top);
+		if (!in)
+			return ENOMEM;
+	}
 	e->ino = shmfs_nodeid(fs, in);
 	/* A process-lifetime segment vanishes by the daemon's hand, not the
 	 * kernel's: cache nothing about it, so its name goes at once. */
@@ -103,6 +110,25 @@ int shmfs_do_lookup(struct shmfs *fs, struct inode *dir, const char *name,
 	if (fd < 0)
 		return errno;
 	return shmfs_entry(fs, dir->store, 0, fd, e);
+}
+
+/* A segment seen for the first time is kept open for reading and writing:
+ * that one fd then serves every open of it (and registers it for
+ * passthrough), instead of an open and a close per open file. fd is taken;
+ * an O_RDWR fd is returned, or fd itself when that cannot be had. */
+int shmfs_open_rw(int fd)
+{
+	char path[64];
+	int fl = fcntl(fd, F_GETFL), rw;
+
+	if (fl >= 0 && !(fl & O_PATH) && (fl & O_ACCMODE) == O_RDWR)
+		return fd;
+	shmfs_fd_path(fd, path, sizeof(path));
+	rw = open(path, O_RDWR | O_CLOEXEC);
+	if (rw < 0)
+		return fd;
+	close(fd);
+	return rw;
 }
 
 int shmfs_open_backing(struct inode *in, int flags)
@@ -257,7 +283,7 @@ int shmfs_backing_flags(int flags)
 }
 
 static int shmfs_make_file(fuse_req_t req, struct inode *dir, const char *bname,
-			   mode_t mode, int flags, int *fdp)
+			   mode_t mode, int *fdp)
 {
 	struct shmfs *fs = shmfs_data(req);
 	int limited = quota_active(&fs->stores.limits);
@@ -265,7 +291,7 @@ static int shmfs_make_file(fuse_req_t req, struct inode *dir, const char *bname,
 
 	if (limited && stores_charge(&fs->stores, 1, 0))
 		return ENOSPC;
-	fd = openat(dir->fd, bname, shmfs_backing_flags(flags) | O_CREAT | O_EXCL | O_NOFOLLOW,
+	fd = openat(dir->fd, bname, O_RDWR | O_CLOEXEC | O_CREAT | O_EXCL | O_NOFOLLOW,
 		    mode & 07777);
 	err = fd < 0 ? errno : shmfs_give_to_caller(req, dir, fd, "");
 	if (err) {
@@ -284,8 +310,7 @@ static int shmfs_make_file(fuse_req_t req, struct inode *dir, const char *bname,
 	return 0;
 }
 
-int shmfs_make(fuse_req_t req, struct inode *dir, const char *name, mode_t mode,
-	       int flags, int *fd)
+int shmfs_make(fuse_req_t req, struct inode *dir, const char *name, mode_t mode, int *fd)
 {
 	char bname[NAME_MAX + 1];
 	int err;
@@ -296,7 +321,7 @@ int shmfs_make(fuse_req_t req, struct inode *dir, const char *name, mode_t mode,
 	if (shmfs_pinned(shmfs_data(req), dir, name))
 		return EEXIST;
 	if (S_ISREG(mode))
-		return shmfs_make_file(req, dir, bname, mode, flags, fd);
+		return shmfs_make_file(req, dir, bname, mode, fd);
 	if (!S_ISDIR(mode))
 		return EPERM; /* device nodes, fifos and sockets are not segments */
 	if (mkdirat(dir->fd, bname, mode & 07777))
@@ -314,7 +339,7 @@ static void shmfs_make_reply(fuse_req_t req, fuse_ino_t parent, const char *name
 	struct fuse_entry_param e;
 	int err;
 
-	err = shmfs_make(req, dir, name, mode, O_RDWR, NULL);
+	err = shmfs_make(req, dir, name, mode, NULL);
 	if (!err)
 		err = shmfs_do_lookup(fs, dir, name, &e);
 	if (err)

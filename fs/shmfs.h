@@ -44,6 +44,9 @@ int shmfs_do_lookup(struct shmfs *fs, struct inode *dir, const char *name,
 int shmfs_entry(struct shmfs *fs, struct store *store, int top, int opath,
 		struct fuse_entry_param *e);
 
+/* fd (taken) as an O_RDWR open of the same regular file, when possible. */
+int shmfs_open_rw(int fd);
+
 /* A new open of in's backing object with flags: an fd, or -errno. */
 int shmfs_open_backing(struct inode *in, int flags);
 
@@ -89,10 +92,9 @@ void shmfs_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_
 void shmfs_statfs(fuse_req_t req, fuse_ino_t ino);
 
 /* Create a regular file or directory name in dir as the caller of req.
- * For a file, *fd (when fd is not NULL) receives an open of it with flags.
+ * For a file, *fd (when fd is not NULL) receives an O_RDWR open of it.
  * Returns 0 or a positive errno. */
-int shmfs_make(fuse_req_t req, struct inode *dir, const char *name, mode_t mode,
-	       int flags, int *fd);
+int shmfs_make(fuse_req_t req, struct inode *dir, const char *name, mode_t mode, int *fd);
 
 /* ops_dir.c */
 void shmfs_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
@@ -122,5 +124,7 @@ void shmfs_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_
 void shmfs_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset, off_t length,
 		     struct fuse_file_info *fi);
 void shmfs_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
+/* Close fd if it is an open file's own, not the inode's shared one. */
+void shmfs_file_fd_close(struct inode *in, int fd);
 
 #endif

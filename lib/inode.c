@@ -1,6 +1,7 @@
 #include "inode.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -76,22 +77,45 @@ static void itable_grow(struct inode_table *t)
 	t->nbuckets = n;
 }
 
+/* The inode of sb, with a lookup more; table lock held. */
+static struct inode *itable_ref(struct inode_table *t, const struct stat *sb)
+{
+	struct inode *in = t->buckets[itable_hash(sb->st_dev, sb->st_ino, t->nbuckets)];
+
+	for (; in; in = in->next) {
+		if (in->dev == sb->st_dev && in->ino == sb->st_ino) {
+			in->nlookup++;
+			return in;
+		}
+	}
+	return NULL;
+}
+
+struct inode *itable_find(struct inode_table *t, const struct stat *sb)
+{
+	struct inode *in;
+
+	pthread_mutex_lock(&t->lock);
+	in = itable_ref(t, sb);
+	pthread_mutex_unlock(&t->lock);
+	return in;
+}
+
 struct inode *itable_acquire(struct inode_table *t, int fd, const struct stat *sb,
 			     struct store *store, int top)
 {
 	struct inode *in;
 	size_t h;
+	int fl;
 
 	pthread_mutex_lock(&t->lock);
-	h = itable_hash(sb->st_dev, sb->st_ino, t->nbuckets);
-	for (in = t->buckets[h]; in; in = in->next) {
-		if (in->dev == sb->st_dev && in->ino == sb->st_ino) {
-			in->nlookup++;
-			pthread_mutex_unlock(&t->lock);
-			close(fd);
-			return in;
-		}
+	in = itable_ref(t, sb);
+	if (in) {
+		pthread_mutex_unlock(&t->lock);
+		close(fd);
+		return in;
 	}
+	h = itable_hash(sb->st_dev, sb->st_ino, t->nbuckets);
 	in = calloc(1, sizeof(*in));
 	if (!in) {
 		pthread_mutex_unlock(&t->lock);
@@ -102,6 +126,8 @@ struct inode *itable_acquire(struct inode_table *t, int fd, const struct stat *s
 	in->ino = sb->st_ino;
 	in->type = sb->st_mode & S_IFMT;
 	in->fd = fd;
+	fl = fcntl(fd, F_GETFL);
+	in->fd_rw = fl >= 0 && !(fl & O_PATH) && (fl & O_ACCMODE) == O_RDWR;
 	in->store = store;
 	in->top = top;
 	in->nlookup = 1;

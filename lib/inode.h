@@ -21,7 +21,9 @@ struct inode {
 	dev_t dev;
 	ino_t ino;
 	mode_t type;          /* S_IFREG or S_IFDIR */
-	int fd;               /* O_PATH of the backing object */
+	int fd;               /* O_PATH of the backing object, or, for segments
+			       * when possible, an O_RDWR open of it (fd_rw) */
+	int fd_rw;
 	struct store *store;  /* the store it lives in */
 	int top;              /* the store's top directory: names in it are prefixed */
 	uint64_t nlookup;     /* table lock */
@@ -48,6 +50,9 @@ void itable_destroy(struct inode_table *t);
  * when the inode existed already. Returns NULL (fd closed) on ENOMEM. */
 struct inode *itable_acquire(struct inode_table *t, int fd, const struct stat *sb,
 			     struct store *store, int top);
+
+/* The inode of (sb->st_dev, sb->st_ino) with one more lookup, or NULL. */
+struct inode *itable_find(struct inode_table *t, const struct stat *sb);
 
 /* Drop n lookups; the inode is freed at zero. */
 void itable_forget(struct inode_table *t, struct inode *in, uint64_t n);
