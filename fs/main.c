@@ -89,8 +89,8 @@ static void shmfs_usage(FILE *out)
 		"       shmfs status [--json] [MOUNTPOINT...]\n"
 		"\n"
 		"Named shared-memory segments as files: MOUNTPOINT/NAME is the POSIX shm\n"
-		"object /PREFIXNAME in shm_dir. CONFIG is an INI file, or 'none' (or omitted)\n"
-		"for the built-in defaults.\n"
+		"object /PREFIXNAME in shm_dir. CONFIG is an INI file, or 'none' or 'shmfs'\n"
+		"(or omitted) for the built-in defaults.\n"
 		"\n"
 		"options:\n"
 		"  -o OPT[,OPT...]        FUSE mount options (allow_other, ro, ...) and any\n"
@@ -111,7 +111,7 @@ static void shmfs_usage(FILE *out)
 		"  -V, --version          the version\n"
 		"\n"
 		"Without -f, shmfs returns once the mount is live. Unmount with\n"
-		"'fusermount3 -u MOUNTPOINT' (or umount), SIGTERM or SIGINT.\n"
+		"'fusermount3 -u MOUNTPOINT' (or umount), SIGTERM, SIGINT or SIGHUP.\n"
 		"Exit status: 0 after a clean unmount, 1 on any error.\n");
 }
 
@@ -157,21 +157,26 @@ static int shmfs_opt_proc(void *data, const char *arg, int key, struct fuse_args
 	}
 }
 
+/* libfuse writes some messages in pieces (one fuse_log call per part of a
+ * line): gather them per thread until the newline. */
 static void shmfs_fuse_log(enum fuse_log_level level, const char *fmt, va_list ap)
 {
-	char msg[1024];
-	size_t len;
+	static __thread char msg[1024];
+	size_t len = strlen(msg);
 	enum log_level ours = level <= FUSE_LOG_ERR ? LOG_LEVEL_ERROR
 			    : level == FUSE_LOG_WARNING ? LOG_LEVEL_WARN
 			    : level <= FUSE_LOG_INFO ? LOG_LEVEL_INFO
 						    : LOG_LEVEL_DEBUG;
 
-	/* libfuse ends its messages with a newline; the sink adds its own. */
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	vsnprintf(msg + len, sizeof(msg) - len, fmt, ap);
 	len = strlen(msg);
+	if (len < sizeof(msg) - 1 && (len == 0 || msg[len - 1] != '\n'))
+		return;
+	/* The sink adds its own newline. */
 	while (len && msg[len - 1] == '\n')
 		msg[--len] = '\0';
 	log_msg(ours, "%s", msg);
+	msg[0] = '\0';
 }
 
 /* Read CONFIG (unless none) and the -o keys already recorded, then check
@@ -348,6 +353,7 @@ int main(int argc, char *argv[])
 	struct fuse_lowlevel_ops ops = shmfs_ops;
 	struct shmfs fs = { .timeout = 0 };
 	struct shmfs_args a = { .cfg = &fs.cfg };
+	char mountbuf[PATH_MAX];
 	const char *mountpoint;
 	int rc, status = 1, unmounted = 0;
 
@@ -378,7 +384,14 @@ int main(int argc, char *argv[])
 		shmfs_usage(stderr);
 		goto out_args;
 	}
-	mountpoint = a.positional[a.npositional - 1];
+	/* libfuse changes to / (fuse_daemonize, even with -f): unmounting at
+	 * a signal needs the mount point's absolute path. */
+	mountpoint = realpath(a.positional[a.npositional - 1], mountbuf);
+	if (!mountpoint) {
+		fprintf(stderr, "shmfs: mount point %s: %s\n", a.positional[a.npositional - 1],
+			strerror(errno));
+		goto out_args;
+	}
 	if (shmfs_load_config(&fs.cfg, a.npositional == 2 ? a.positional[0] : NULL))
 		goto out_args;
 	log_set_level(a.debug ? LOG_LEVEL_DEBUG : (enum log_level)fs.cfg.log_level);

@@ -117,23 +117,34 @@ static int shmfs_is_declared(struct shmfs *fs, struct inode *in)
 }
 
 /* setfattr -n user.shmfs.lifetime -v process|kernel|disk on one segment:
- * kept on the backing object, so that a restart finds the mark. */
+ * kept on the backing object, so that a restart finds the mark. kernel and
+ * disk both mean "until unlinked": whichever of the two fits the segment's
+ * store is kept, and none at all where that is the store's own lifetime
+ * (so that copying a segment between stores, as mv does, carries over
+ * what makes sense and fails on nothing). */
 static int shmfs_set_lifetime(struct shmfs *fs, struct inode *in, const char *value,
 			      size_t size, int flags)
 {
 	enum lifetime lt;
+	const char *name;
 	char path[64];
 
-	if (in->type != S_IFREG || shmfs_is_declared(fs, in))
-		return EPERM; /* directories and declared segments: the config's */
-	if (store_parse_lifetime(value, size, &lt))
+	if (in->type != S_IFREG)
+		return ENOTSUP; /* directories: the config's */
+	if (shmfs_is_declared(fs, in))
+		return EPERM;
+	if (store_parse_lifetime(value, size, &lt) || lt == LIFETIME_MOUNT)
 		return EINVAL;
-	if (lt == LIFETIME_MOUNT ||
-	    (lt == LIFETIME_KERNEL && in->store->backend != STORE_SHM) ||
-	    (lt == LIFETIME_DISK && in->store->backend != STORE_FILE))
-		return EINVAL;
+	if (lt != LIFETIME_PROCESS)
+		lt = in->store->backend == STORE_SHM ? LIFETIME_KERNEL : LIFETIME_DISK;
 	shmfs_fd_path(in->fd, path, sizeof(path));
-	return setxattr(path, STORE_LIFETIME_XATTR, value, size, flags) ? errno : 0;
+	if (lt == in->store->lifetime) {
+		if (removexattr(path, STORE_LIFETIME_XATTR) && errno != ENODATA)
+			return errno;
+		return 0;
+	}
+	name = config_lifetime_name(lt);
+	return setxattr(path, STORE_LIFETIME_XATTR, name, strlen(name), flags) ? errno : 0;
 }
 
 static void shmfs_reply_value(fuse_req_t req, const char *value, size_t len, size_t size)
@@ -228,7 +239,9 @@ void shmfs_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char
 		return;
 	}
 	if (shmfs_is_own_xattr(name)) {
-		fuse_reply_err(req, EPERM); /* they describe the segment; read-only */
+		/* They describe the segment and cannot be set. ENOTSUP, not
+		 * EPERM: cp -a and mv then copy a segment quietly. */
+		fuse_reply_err(req, ENOTSUP);
 		return;
 	}
 	shmfs_fd_path(in->fd, path, sizeof(path));
@@ -248,7 +261,7 @@ void shmfs_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 		return;
 	}
 	if (shmfs_is_own_xattr(name)) {
-		fuse_reply_err(req, EPERM);
+		fuse_reply_err(req, ENOTSUP);
 		return;
 	}
 	fuse_reply_err(req, removexattr(path, name) ? errno : 0);

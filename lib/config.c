@@ -476,8 +476,12 @@ int config_is_shmfs_key(const char *key)
 	return config_shmfs_setter(key) != NULL;
 }
 
-/* "segment NAME" and "dir NAME": the kind, and NAME in *name. */
-static int config_graft_section(const char *section, int *is_dir, const char **name)
+/* A graft's name as a section gives it, without blanks around it; longer
+ * than NAME_MAX it is cut to NAME_MAX + 1 characters (and then refused). */
+typedef char graft_name[NAME_MAX + 2];
+
+/* "segment NAME" and "dir NAME": the kind, and NAME in name. */
+static int config_graft_section(const char *section, int *is_dir, graft_name name)
 {
 	static const struct {
 		const char *word;
@@ -488,10 +492,19 @@ static int config_graft_section(const char *section, int *is_dir, const char **n
 		size_t n = strlen(kinds[i].word);
 
 		if (strncmp(section, kinds[i].word, n) == 0 && isspace((unsigned char)section[n])) {
+			const char *p = section + n;
+			size_t len;
+
+			while (isspace((unsigned char)*p))
+				p++;
+			len = strlen(p);
+			while (len && isspace((unsigned char)p[len - 1]))
+				len--;
+			if (len > NAME_MAX + 1)
+				len = NAME_MAX + 1;
+			memcpy(name, p, len);
+			name[len] = '\0';
 			*is_dir = kinds[i].is_dir;
-			*name = section + n;
-			while (isspace((unsigned char)**name))
-				(*name)++;
 			return 1;
 		}
 	}
@@ -501,9 +514,9 @@ static int config_graft_section(const char *section, int *is_dir, const char **n
 static int config_known_section(const char *section)
 {
 	int is_dir;
-	const char *name;
+	graft_name name;
 
-	return strcmp(section, "shmfs") == 0 || config_graft_section(section, &is_dir, &name);
+	return strcmp(section, "shmfs") == 0 || config_graft_section(section, &is_dir, name);
 }
 
 const struct config_graft *config_find_graft(const struct config *cfg, const char *name)
@@ -519,10 +532,10 @@ static void config_add_graft(struct config *cfg, const struct config_entry *e)
 {
 	const struct config_graft *other;
 	struct config_graft *g, *grown;
-	const char *name;
+	graft_name name;
 	int is_dir;
 
-	config_graft_section(e->section, &is_dir, &name);
+	config_graft_section(e->section, &is_dir, name);
 	if (!*name || strchr(name, '/') || strcmp(name, ".") == 0 || strcmp(name, "..") == 0) {
 		config_error(cfg, e->origin, e->line,
 			     "[%s]: the name must be one path component, without '/'", e->section);
@@ -558,10 +571,10 @@ static void config_add_graft(struct config *cfg, const struct config_entry *e)
 /* The graft of a key's section, if its header was accepted. */
 static struct config_graft *config_graft_of(struct config *cfg, const struct config_entry *e)
 {
-	const char *name;
+	graft_name name;
 	int is_dir;
 
-	if (!config_graft_section(e->section, &is_dir, &name))
+	if (!config_graft_section(e->section, &is_dir, name))
 		return NULL;
 	for (size_t i = 0; i < cfg->ngrafts; i++)
 		if (strcmp(cfg->grafts[i].name, name) == 0 && cfg->grafts[i].is_dir == is_dir &&

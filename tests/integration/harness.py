@@ -329,14 +329,17 @@ class Mount:
 
     def __init__(self, shm_dir=None, prefix=None, passthrough=None, options=(),
                  config="none", foreground=True, user=None, flags=(), mountpoint=None,
-                 shm_dir_option=True):
+                 shm_dir_option=True, cwd="/"):
         self.own_shm_dir = shm_dir is None
         self.shm_dir = shm_dir if shm_dir is not None else make_shm_dir()
         self.prefix = prefix
         self.passthrough = passthrough if passthrough is not None else passthrough_option()
         self.own_mnt = mountpoint is None
-        self.mnt = mountpoint if mountpoint is not None else make_mountpoint()
-        self.mnt = os.path.realpath(self.mnt)
+        mountpoint = mountpoint if mountpoint is not None else make_mountpoint()
+        # As given on the command line (may be relative to cwd), and absolute.
+        self.mnt_arg = mountpoint
+        self.cwd = cwd
+        self.mnt = os.path.realpath(os.path.join(cwd, mountpoint))
         self.config = config
         self.foreground = foreground
         self.user = user
@@ -358,7 +361,7 @@ class Mount:
         args += ["-o", ",".join(opts)]
         if config is not None:
             args.append(config)
-        args.append(self.mnt)
+        args.append(self.mnt_arg)
         self.args = args
         _live_mounts.add(self)
 
@@ -386,14 +389,14 @@ class Mount:
         if self.foreground:
             self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL,
                                          stdout=self._stderr, stderr=self._stderr,
-                                         cwd="/")
+                                         cwd=self.cwd)
             self.pid = self.proc.pid
             self.wait_live()
             self.live = True
         else:
             try:
                 r = subprocess.run(args, stdin=subprocess.DEVNULL, stdout=self._stderr,
-                                   stderr=self._stderr, timeout=MOUNT_TIMEOUT, cwd="/")
+                                   stderr=self._stderr, timeout=MOUNT_TIMEOUT, cwd=self.cwd)
             except subprocess.TimeoutExpired:
                 self._find_background_pid()
                 raise MountError("shmfs (background) did not return within %ss: %s\n%s"
@@ -406,7 +409,7 @@ class Mount:
         return self
 
     def _find_background_pid(self):
-        pids = pids_with_arg(self.mnt)
+        pids = pids_with_arg(self.mnt_arg)
         self.pid = pids[0] if pids else None
 
     def adopt(self):

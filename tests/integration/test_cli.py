@@ -171,6 +171,25 @@ class Cli(ShmfsTestCase):
     def test_sigint_unmounts_and_exits_0(self):
         self.stop_with_signal(signal.SIGINT)
 
+    def test_sigterm_unmounts_a_mount_point_given_as_a_relative_path(self):
+        parent = os.path.dirname(self.mountpoint())
+        mnt = self.mountpoint()
+        m = Mount(mountpoint=os.path.basename(mnt), cwd=parent)
+        self.addCleanup(m.stop)
+        m.start()
+        self.assertTrue(is_fuse_mounted(mnt))
+        m.expect_exit = True
+        os.kill(m.pid, signal.SIGTERM)
+        self.assertTrue(m.wait_exit(10))
+        self.assertEqual(m.exit_status, 0, m.stderr())
+        self.assertFalse(is_fuse_mounted(mnt), "still mounted after SIGTERM")
+
+    def test_a_libfuse_error_is_one_log_line(self):
+        r = run([SHMFS, "-f", "-o", "bogus_option", "none", self.mountpoint()])
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("unknown option(s): `-o bogus_option'", r.stderr)
+        self.assertEqual(len([l for l in r.stderr.splitlines() if "bogus" in l]), 1, r.stderr)
+
     def test_fusermount_u_makes_the_daemon_exit_0(self):
         m = self.mount()
         self.ok(sh("echo x > %s" % m.path("seg")))

@@ -295,6 +295,16 @@ class CrossStore(GraftCase):
         self.assertFalse(os.path.exists(self.m.backing("r")))
         self.assertEqual(self.ok(run(["cat", self.m.path("persist", "r")])), "root\n")
 
+    def test_mv_between_stores_copies_quietly(self):
+        # mv copies extended attributes too: the descriptive user.shmfs.*
+        # ones must not make it complain.
+        r = run(["mv", self.m.path("r"), self.m.path("persist", "r")])
+        self.assertEqual((r.returncode, r.stderr), (0, ""))
+        self.assertEqual(getfattr(self.m.path("persist", "r"), "user.shmfs.lifetime"), "disk")
+        r = run(["cp", "-a", self.m.path("persist", "p"), self.m.path("p2")])
+        self.assertEqual((r.returncode, r.stderr), (0, ""))
+        self.assertEqual(getfattr(self.m.path("p2"), "user.shmfs.lifetime"), "kernel")
+
     def test_mv_from_disk_to_the_root_copies_the_file(self):
         self.ok(run(["mv", self.m.path("persist", "p"), self.m.path("p")]))
         self.assertEqual(self.read_backing(self.m.backing("p")), b"disk\n")

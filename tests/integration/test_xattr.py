@@ -45,6 +45,20 @@ class Xattrs(ShmfsTestCase):
             self.assertIn(name + "=", out)
         self.assertIn('user.shmfs.backend="shm"', out)
 
+    def test_setting_a_descriptive_attribute_is_not_supported(self):
+        r = run(["setfattr", "-n", "user.shmfs.backend", "-v", "file", self.m.path("seg")])
+        self.assertIn("Operation not supported", r.stderr)
+        self.assertEqual(getfattr(self.m.path("seg"), "user.shmfs.backend"), "shm")
+        r = run(["setfattr", "-x", "user.shmfs.io", self.m.path("seg")])
+        self.assertIn("Operation not supported", r.stderr)
+
+    def test_other_user_attributes_are_the_backing_objects_own(self):
+        self.ok(run(["setfattr", "-n", "user.note", "-v", "hello", self.m.path("seg")]))
+        self.assertEqual(getfattr(self.m.path("seg"), "user.note"), "hello")
+        self.assertEqual(os.getxattr(self.m.backing("seg"), "user.note"), b"hello")
+        self.ok(run(["setfattr", "-x", "user.note", self.m.path("seg")]))
+        self.assertIsNone(getfattr(self.m.path("seg"), "user.note"))
+
     def test_unknown_attribute_is_absent(self):
         r = run(["getfattr", "--absolute-names", "-n", "user.shmfs.nosuch", self.m.path("seg")])
         self.assertNotEqual(r.returncode, 0)

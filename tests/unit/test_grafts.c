@@ -216,6 +216,16 @@ START_TEST(test_dir_every_key)
 END_TEST
 
 /* "[segment x]" with nothing under it declares x with the defaults. */
+/* Blanks around a name in the brackets are not part of it. */
+START_TEST(test_blanks_around_the_name)
+{
+	ck_assert_int_eq(parse("[dir  x ]\n[segment\ty\t]\nsize = 1K\n"), 0);
+	ck_assert_uint_eq(graft("x")->is_dir, 1);
+	ck_assert_uint_eq(graft("y")->size, 1024);
+	ck_assert_ptr_null(config_find_graft(&cfg, "x "));
+}
+END_TEST
+
 START_TEST(test_empty_sections)
 {
 	ck_assert_int_eq(parse("[segment x]\n[dir y]\n\n[segment z]\n"), 0);
@@ -679,6 +689,7 @@ Suite *grafts_suite(void)
 	tcase_add_test(tc, test_defaults_on_disk);
 	tcase_add_test(tc, test_dir_every_key);
 	tcase_add_test(tc, test_empty_sections);
+	tcase_add_test(tc, test_blanks_around_the_name);
 	tcase_add_test(tc, test_find_graft);
 	tcase_add_loop_test(tc, test_lifetimes, 0, (int)(sizeof(lifetimes) / sizeof(lifetimes[0])));
 	tcase_add_test(tc, test_print_grafts);
