@@ -10,6 +10,7 @@
 
 #define SHMFS_FUSE_INIT 26                      /* opcode */
 #define SHMFS_FUSE_WRITEBACK_CACHE (1u << 16)   /* fuse_init_in/out.flags */
+#define SHMFS_FUSE_HANDLE_KILLPRIV_V2 (1u << 28)
 #define SHMFS_FUSE_INIT_EXT (1u << 30)          /* flags2 is valid */
 #define SHMFS_FUSE_PASSTHROUGH_FLAGS2 (1u << 5) /* flag bit 37, in flags2 */
 #define SHMFS_FOPEN_DIRECT_IO (1u << 0)

@@ -405,8 +405,9 @@ int main(int argc, char *argv[])
 	if (shmfs_open_root(&fs))
 		goto out_fs;
 
-	/* Permission checks are the kernel's, by the mode bits: always. */
-	if (fuse_opt_add_arg(&args, "-odefault_permissions,fsname=shmfs,subtype=shmfs"))
+	/* Permission checks are the kernel's, by the mode bits: always. Never
+	 * setuid programs or devices (last, so that -o suid,dev lose). */
+	if (fuse_opt_add_arg(&args, "-odefault_permissions,fsname=shmfs,subtype=shmfs,nosuid,nodev"))
 		goto out_fs;
 	ops.init = shmfs_init;
 	fs.se = fuse_session_new(&args, &ops, sizeof(ops), &fs);

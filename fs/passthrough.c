@@ -40,7 +40,7 @@ static uint32_t passthrough_stack_depth(struct shmfs *fs)
 	return 1;
 }
 
-/* Notes the FUSE_INIT request and whether the kernel offers passthrough. */
+/* Notes the FUSE_INIT request and what the kernel offers. */
 static ssize_t passthrough_io_read(int fd, void *buf, size_t len, void *userdata)
 {
 	struct shmfs *fs = userdata;
@@ -52,6 +52,7 @@ static ssize_t passthrough_io_read(int fd, void *buf, size_t len, void *userdata
 		fs->init_unique = in->unique;
 		fs->kernel_offers_passthrough = (init->flags & SHMFS_FUSE_INIT_EXT) &&
 						(init->flags2 & SHMFS_FUSE_PASSTHROUGH_FLAGS2);
+		fs->kernel_offers_killpriv_v2 = !!(init->flags & SHMFS_FUSE_HANDLE_KILLPRIV_V2);
 	}
 	return n;
 }
@@ -61,17 +62,29 @@ static uint32_t *init_out_u32(struct iovec *iov, size_t offset)
 	return (uint32_t *)((char *)iov->iov_base + offset);
 }
 
-/* Patches the FUSE_INIT reply (iov[1] is fuse_init_out) to ask for
- * passthrough. The kernel refuses passthrough with writeback cache. */
+/* Patches the FUSE_INIT reply (iov[1] is fuse_init_out).
+ *
+ * FUSE_HANDLE_KILLPRIV_V2: without it FUSE keeps SB_NOSEC off, and the
+ * kernel asks the daemon for "security.capability" before every write(2),
+ * a round trip that costs more than a small passthrough write itself. With
+ * it the kernel leaves killing setuid/setgid bits and capabilities on write
+ * to the filesystem; shmfs does not do that, which is harmless because its
+ * mounts are always nosuid (those bits and file capabilities confer nothing
+ * there), and it is documented.
+ *
+ * Passthrough: the kernel refuses it with writeback cache. */
 static ssize_t passthrough_io_writev(int fd, struct iovec *iov, int count, void *userdata)
 {
 	struct shmfs *fs = userdata;
 	const struct shmfs_fuse_out_header *out = iov[0].iov_base;
 
 	if (fs->init_unique && count >= 2 && iov[0].iov_len >= sizeof(*out) &&
-	    out->unique == fs->init_unique) {
-		if (out->error == 0 && iov[1].iov_len >= SHMFS_INIT_OUT_MAX_STACK_DEPTH + 4 &&
-		    fs->kernel_offers_passthrough && passthrough_have_cap_sys_admin()) {
+	    out->unique == fs->init_unique && out->error == 0 &&
+	    iov[1].iov_len >= SHMFS_INIT_OUT_MAX_STACK_DEPTH + 4) {
+		if (fs->kernel_offers_killpriv_v2)
+			*init_out_u32(&iov[1], SHMFS_INIT_OUT_FLAGS) |= SHMFS_FUSE_HANDLE_KILLPRIV_V2;
+		if (fs->cfg.passthrough != PASSTHROUGH_OFF && fs->kernel_offers_passthrough &&
+		    passthrough_have_cap_sys_admin()) {
 			*init_out_u32(&iov[1], SHMFS_INIT_OUT_FLAGS) |= SHMFS_FUSE_INIT_EXT;
 			*init_out_u32(&iov[1], SHMFS_INIT_OUT_FLAGS) &= ~SHMFS_FUSE_WRITEBACK_CACHE;
 			*init_out_u32(&iov[1], SHMFS_INIT_OUT_FLAGS2) |= SHMFS_FUSE_PASSTHROUGH_FLAGS2;
@@ -79,8 +92,10 @@ static ssize_t passthrough_io_writev(int fd, struct iovec *iov, int count, void 
 				passthrough_stack_depth(fs);
 			fs->passthrough_negotiated = 1;
 		}
-		fs->init_unique = 0;
 	}
+	if (fs->init_unique && count >= 1 && iov[0].iov_len >= sizeof(*out) &&
+	    out->unique == fs->init_unique)
+		fs->init_unique = 0;
 	return writev(fd, iov, count);
 }
 
@@ -92,11 +107,9 @@ int passthrough_setup(struct shmfs *fs)
 	};
 	int rc;
 
-	if (fs->cfg.passthrough == PASSTHROUGH_OFF)
-		return 0;
 	rc = fuse_session_custom_io(fs->se, &io, fuse_session_fd(fs->se));
 	if (rc)
-		log_warnx("cannot hook FUSE_INIT for passthrough: %s", strerror(-rc));
+		log_warnx("cannot hook FUSE_INIT: %s", strerror(-rc));
 	return rc;
 }
 

@@ -7,7 +7,8 @@
 
 #include "shmfs.h"
 
-/* Install the custom I/O on the mounted session (unless passthrough=off). */
+/* Install the custom I/O on the mounted session that patches FUSE_INIT
+ * (passthrough unless passthrough=off; FUSE_HANDLE_KILLPRIV_V2). */
 int passthrough_setup(struct shmfs *fs);
 
 /* After FUSE_INIT is answered: decide fs->passthrough, trying a backing

@@ -22,6 +22,7 @@ struct shmfs {
 
 	/* Passthrough state, fixed once FUSE_INIT is answered. */
 	int kernel_offers_passthrough; /* FUSE_INIT offered FUSE_PASSTHROUGH */
+	int kernel_offers_killpriv_v2; /* ... and FUSE_HANDLE_KILLPRIV_V2 */
 	uint64_t init_unique;          /* unique of the FUSE_INIT request, or 0 */
 	int passthrough_negotiated;    /* the INIT reply asked for it */
 	int passthrough;               /* opens may use kernel passthrough */

@@ -9,6 +9,14 @@ MIB = 1 << 20
 
 class Remount(ShmfsTestCase):
 
+    def test_mount_is_always_nosuid_and_nodev(self):
+        m = self.mount(options=["suid", "dev"])
+        opts = [line.split()[3] for line in open("/proc/self/mounts")
+                if line.split()[1] == m.mnt]
+        self.assertEqual(len(opts), 1)
+        self.assertIn("nosuid", opts[0].split(","))
+        self.assertIn("nodev", opts[0].split(","))
+
     def test_segments_survive_unmount_and_remount(self):
         d = self.shm_dir()
         m = self.mount(shm_dir=d)
