@@ -45,7 +45,6 @@ const struct fuse_lowlevel_ops shmfs_ops = {
 	.open = shmfs_open,
 	.read = shmfs_read,
 	.write_buf = shmfs_write_buf,
-	.flush = shmfs_flush,
 	.fsync = shmfs_fsync,
 	.fallocate = shmfs_fallocate,
 	.release = shmfs_release,
@@ -262,6 +261,51 @@ static int shmfs_open_root(struct shmfs *fs)
 	return 0;
 }
 
+/* The "major:minor" of the filesystem mounted at path, from mountinfo (a
+ * stat of our own mount point would wait for this very daemon). */
+static int shmfs_mount_dev(const char *path, char *dev, size_t len)
+{
+	char line[2 * PATH_MAX], mnt[PATH_MAX], id[32];
+	FILE *f = fopen("/proc/self/mountinfo", "r");
+	int found = 0;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%*s %*s %31s %*s %4095s", id, mnt) == 2 && strcmp(mnt, path) == 0) {
+			snprintf(dev, len, "%s", id);
+			found = 1; /* the last one is on top */
+		}
+	}
+	fclose(f);
+	return found ? 0 : -1;
+}
+
+/* The kernel holds a FUSE mount to 1 % of the dirty-page budget, strictly,
+ * so that an untrusted server cannot pin the machine's writeback: cached
+ * mmap writers are throttled to a fraction of tmpfs speed. shmfs, run by
+ * root over RAM, lifts that to what a local filesystem gets. */
+static void shmfs_relax_dirty_limit(const char *mountpoint)
+{
+	static const char *const settings[][2] = { { "strict_limit", "0" }, { "max_ratio", "20" } };
+	char dev[32], path[96];
+
+	if (geteuid() != 0 || shmfs_mount_dev(mountpoint, dev, sizeof(dev)))
+		return;
+	for (size_t i = 0; i < 2; i++) {
+		FILE *f;
+
+		snprintf(path, sizeof(path), "/sys/class/bdi/%s/%s", dev, settings[i][0]);
+		f = fopen(path, "w");
+		if (!f)
+			continue; /* older kernels lack strict_limit */
+		if (fputs(settings[i][1], f) < 0 || fclose(f))
+			log_debug("writing %s failed", path);
+		else
+			log_debug("%s = %s", path, settings[i][1]);
+	}
+}
+
 /* Tell systemd (Type=notify) how the service is doing, if it asked. */
 static void shmfs_notify(const char *state)
 {
@@ -317,7 +361,8 @@ static int shmfs_loop(struct shmfs *fs, int single_thread)
 	if (!lc)
 		return -ENOMEM;
 	fuse_loop_cfg_set_clone_fd(lc, 0);
-	fuse_loop_cfg_set_max_threads(lc, 16);
+	/* Two cores here; more threads only hold more 1 MiB request buffers. */
+	fuse_loop_cfg_set_max_threads(lc, 8);
 	rc = fuse_session_loop_mt(fs->se, lc);
 	fuse_loop_cfg_destroy(lc);
 	return rc;
@@ -421,6 +466,7 @@ int main(int argc, char *argv[])
 		goto out_unmount;
 	if (shmfs_handle_init(&fs))
 		goto out_unmount;
+	shmfs_relax_dirty_limit(mountpoint);
 	if (fuse_daemonize(a.foreground))
 		goto out_unmount;
 	if (!a.foreground)

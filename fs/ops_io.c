@@ -6,7 +6,12 @@
  *  - passthrough: the kernel does read/write/mmap on the backing object
  *    itself; all opens share one backing id, closed after the last release.
  *  - cached: the FUSE page cache holds the shared pages; READ/WRITE come here
- *    and are served from the backing fd. */
+ *    and are served from the backing fd.
+ *
+ * There is no FLUSH handler: closing a backing object does nothing a close
+ * of the FUSE file needs (its dirty pages the kernel writes back before it
+ * would send FLUSH), so the kernel, told ENOSYS once, stops sending it and
+ * close() costs no round trip. */
 #include "shmfs.h"
 
 #include <errno.h>
@@ -285,15 +290,6 @@ void shmfs_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *in_buf,
 	} else {
 		fuse_reply_write(req, (size_t)n);
 	}
-}
-
-/* close() of a duplicate: what a close of the backing object would do. */
-void shmfs_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
-{
-	int fd = dup((int)fi->fh);
-
-	(void)ino;
-	fuse_reply_err(req, fd < 0 || close(fd) ? errno : 0);
 }
 
 void shmfs_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)

@@ -65,11 +65,25 @@ int shmfs_entry(struct shmfs *fs, struct store *store, int top, int opath,
 	return 0;
 }
 
+/* A segment's lifetime is read from its backing object once, then kept
+ * (shmfs_set_lifetime updates it): lookups, opens and releases ask. */
 enum lifetime shmfs_lifetime(struct inode *in)
 {
+	int lt;
+
 	if (in->type != S_IFREG)
 		return in->store->lifetime;
-	return store_lifetime_of(in->store, in->fd);
+	lt = __atomic_load_n(&in->lifetime, __ATOMIC_RELAXED);
+	if (lt < 0) {
+		lt = (int)store_lifetime_of(in->store, in->fd);
+		__atomic_store_n(&in->lifetime, lt, __ATOMIC_RELAXED);
+	}
+	return (enum lifetime)lt;
+}
+
+void shmfs_forget_lifetime(struct inode *in)
+{
+	__atomic_store_n(&in->lifetime, -1, __ATOMIC_RELAXED);
 }
 
 int shmfs_pinned(struct shmfs *fs, struct inode *dir, const char *name)

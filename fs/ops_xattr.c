@@ -138,6 +138,7 @@ static int shmfs_set_lifetime(struct shmfs *fs, struct inode *in, const char *va
 	if (lt != LIFETIME_PROCESS)
 		lt = in->store->backend == STORE_SHM ? LIFETIME_KERNEL : LIFETIME_DISK;
 	shmfs_fd_path(in->fd, path, sizeof(path));
+	shmfs_forget_lifetime(in);
 	if (lt == in->store->lifetime) {
 		if (removexattr(path, STORE_LIFETIME_XATTR) && errno != ENODATA)
 			return errno;
@@ -257,6 +258,7 @@ void shmfs_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 	if (strcmp(name, STORE_LIFETIME_XATTR) == 0 && in->type == S_IFREG &&
 	    !shmfs_is_declared(shmfs_data(req), in)) {
 		/* Back to the store's lifetime. */
+		shmfs_forget_lifetime(in);
 		fuse_reply_err(req, removexattr(path, name) ? errno : 0);
 		return;
 	}

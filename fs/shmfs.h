@@ -59,6 +59,8 @@ int shmfs_backing_flags(int flags);
 
 /* The lifetime of in: its own mark, or its store's. */
 enum lifetime shmfs_lifetime(struct inode *in);
+/* The mark changed: read it again next time. */
+void shmfs_forget_lifetime(struct inode *in);
 
 /* Whether name in dir is declared in the config (and so cannot go away). */
 int shmfs_pinned(struct shmfs *fs, struct inode *dir, const char *name);
@@ -120,7 +122,6 @@ void shmfs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		struct fuse_file_info *fi);
 void shmfs_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *in_buf, off_t off,
 		     struct fuse_file_info *fi);
-void shmfs_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
 void shmfs_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi);
 void shmfs_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset, off_t length,
 		     struct fuse_file_info *fi);

@@ -131,6 +131,7 @@ struct inode *itable_acquire(struct inode_table *t, int fd, const struct stat *s
 	in->store = store;
 	in->top = top;
 	in->nlookup = 1;
+	in->lifetime = -1;
 	pthread_mutex_init(&in->lock, NULL);
 	in->next = t->buckets[h];
 	t->buckets[h] = in;

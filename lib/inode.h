@@ -27,6 +27,7 @@ struct inode {
 	struct store *store;  /* the store it lives in */
 	int top;              /* the store's top directory: names in it are prefixed */
 	uint64_t nlookup;     /* table lock */
+	int lifetime;         /* enum lifetime once known, else -1; atomic */
 
 	pthread_mutex_t lock; /* guards the open state below */
 	unsigned opens;       /* open files of this inode */

@@ -104,8 +104,12 @@ enum lifetime store_lifetime_of(const struct store *st, int fd)
 	enum lifetime lt;
 	ssize_t n;
 
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-	n = getxattr(path, STORE_LIFETIME_XATTR, value, sizeof(value));
+	n = fgetxattr(fd, STORE_LIFETIME_XATTR, value, sizeof(value));
+	if (n < 0 && errno == EBADF) {
+		/* O_PATH fds have no fgetxattr: go through the path. */
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+		n = getxattr(path, STORE_LIFETIME_XATTR, value, sizeof(value));
+	}
 	if (n > 0 && store_parse_lifetime(value, (size_t)n, &lt) == 0)
 		return lt;
 	return st->lifetime;
