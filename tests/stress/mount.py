@@ -1,0 +1,290 @@
+"""Mounts for the reliability tests (standard library only).
+
+Every Mount lives on a fresh temporary mountpoint with its own shm_dir
+(mktemp -d -p /dev/shm) and, when asked, a temporary directory on disk grafted
+as MOUNT/disk ([dir disk]). The daemon runs in the foreground as our child.
+stop() unmounts cleanly; if the mount hangs it aborts the FUSE connection
+through fusectl, kills our daemon by pid and detaches the mount. cleanup()
+removes every temporary directory, and runs at exit for any Mount left over.
+"""
+
+import atexit
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+
+MOUNT_TIMEOUT = 10.0
+FUSECTL = "/sys/fs/fuse/connections"
+
+_live = []
+
+
+def mountinfo(path):
+    """(major:minor, fstype) of the mount on path, or None."""
+    path = os.path.realpath(path)
+    found = None
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            fields = line.split()
+            sep = fields.index("-")
+            point = fields[4].encode().decode("unicode_escape")
+            if point == path:
+                found = (fields[2], fields[sep + 1])  # the last one is on top
+    return found
+
+
+def is_mounted(path):
+    info = mountinfo(path)
+    return info is not None and info[1].startswith("fuse")
+
+
+def backing_entries(root):
+    """Every path below root (files and directories), relative to it."""
+    out = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        for n in dirnames + filenames:
+            out.append(os.path.relpath(os.path.join(dirpath, n), root))
+    return sorted(out)
+
+
+def daemon_rss_kib(pid):
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def daemon_fds(pid):
+    """Open fds of the daemon less libfuse's splice pipes (one pair per
+    worker thread, however many threads there are): inodes and open files."""
+    n = 0
+    try:
+        for fd in os.listdir("/proc/%d/fd" % pid):
+            try:
+                if not os.readlink("/proc/%d/fd/%s" % (pid, fd)).startswith("pipe:"):
+                    n += 1
+            except OSError:
+                pass
+    except OSError:
+        pass
+    return n
+
+
+class MountError(Exception):
+    pass
+
+
+class Mount:
+    def __init__(self, shmfs, passthrough="on", disk=False, sections="", options=(),
+                 prefix=None, env=None, world=False, tag="stress"):
+        self.shmfs = os.path.abspath(shmfs)
+        self.passthrough = passthrough
+        self.options = list(options)
+        self.env = env
+        self.prefix = "shmfs." if prefix is None else prefix
+        self.mountpoint = tempfile.mkdtemp(prefix="shmfs-%s-mnt-" % tag)
+        self.shm_dir = tempfile.mkdtemp(prefix="shmfs-%s-" % tag, dir="/dev/shm")
+        self.tmp = tempfile.mkdtemp(prefix="shmfs-%s-cfg-" % tag)
+        self.disk_dir = None
+        if disk:
+            self.disk_dir = tempfile.mkdtemp(prefix="shmfs-%s-disk-" % tag, dir="/var/tmp")
+            sections += "\n[dir disk]\npath = %s\nlifetime = disk\n" % self.disk_dir
+        if world:  # unprivileged clients create files in the root store
+            os.chmod(self.shm_dir, 0o1777)
+            os.chmod(self.mountpoint, 0o755)
+            if self.disk_dir:
+                os.chmod(self.disk_dir, 0o1777)
+        self.config = "none"
+        if sections:
+            self.config = os.path.join(self.tmp, "shmfs.ini")
+            with open(self.config, "w") as f:
+                f.write("[shmfs]\n" + sections)
+        self.log = os.path.join(self.tmp, "daemon.log")
+        self.proc = None
+        self.conn = None
+        self.starts = 0
+        _live.append(self)
+
+    # -- paths
+    def path(self, *names):
+        return os.path.join(self.mountpoint, *names)
+
+    @property
+    def disk(self):
+        return self.path("disk")
+
+    def backing(self, name):
+        return os.path.join(self.shm_dir, self.prefix + name)
+
+    # -- life cycle
+    def command(self):
+        opts = "shm_dir=%s,passthrough=%s" % (self.shm_dir, self.passthrough)
+        if self.prefix != "shmfs.":
+            opts += ",prefix=" + self.prefix
+        for o in self.options:
+            opts += "," + o
+        return [self.shmfs, "-f", "-o", opts, self.config, self.mountpoint]
+
+    def start(self):
+        logf = open(self.log, "a")
+        logf.write("=== start %d: %s\n" % (self.starts, " ".join(self.command())))
+        logf.flush()
+        self.proc = subprocess.Popen(self.command(), stdin=subprocess.DEVNULL, stdout=logf,
+                                     stderr=logf, env=self.env, cwd="/")
+        logf.close()
+        self.starts += 1
+        deadline = time.monotonic() + MOUNT_TIMEOUT
+        while time.monotonic() < deadline:
+            info = mountinfo(self.mountpoint)
+            if info and info[1].startswith("fuse"):
+                self.conn = info[0].split(":")[1]
+                return self
+            if self.proc.poll() is not None:
+                raise MountError("shmfs exited with status %s before mounting:\n%s"
+                                 % (self.proc.returncode, self.log_tail()))
+            time.sleep(0.02)
+        self._abort()
+        raise MountError("shmfs did not mount within %ss:\n%s" % (MOUNT_TIMEOUT, self.log_tail()))
+
+    def log_tail(self, n=30):
+        try:
+            with open(self.log, errors="replace") as f:
+                return "".join(f.readlines()[-n:])
+        except OSError:
+            return ""
+
+    @property
+    def pid(self):
+        return self.proc.pid if self.proc else None
+
+    def running(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def stop(self, timeout=20.0):
+        """Unmount cleanly and return the daemon's exit status (None if it
+        had to be killed)."""
+        if self.proc is None:
+            return None
+        status = None
+        if is_mounted(self.mountpoint):
+            try:
+                subprocess.run(["fusermount3", "-u", self.mountpoint], timeout=timeout,
+                               capture_output=True)
+            except subprocess.TimeoutExpired:
+                pass
+        try:
+            status = self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self._abort()
+        self._detach()
+        self.proc = None
+        return status
+
+    def kill9(self, detach=True):
+        """SIGKILL the daemon (a crash). The dead mount stays (every access
+        fails with ENOTCONN) until detach(), as after a real crash."""
+        if self.proc is None:
+            return
+        os.kill(self.proc.pid, signal.SIGKILL)
+        try:
+            self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self._abort()
+        if detach:
+            self._detach()
+        self.proc = None
+
+    def detach(self):
+        self._detach()
+
+    def _abort(self):
+        """A hung mount: abort the connection, kill our daemon, detach."""
+        if self.conn:
+            if not os.path.isdir(os.path.join(FUSECTL, self.conn)):
+                subprocess.run(["mount", "-t", "fusectl", "none", FUSECTL],
+                               capture_output=True, timeout=10)
+            try:
+                with open(os.path.join(FUSECTL, self.conn, "abort"), "w") as f:
+                    f.write("1")
+            except OSError:
+                pass
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                pass
+        self._detach()
+
+    def _detach(self):
+        for _ in range(3):
+            if not is_mounted(self.mountpoint):
+                return
+            subprocess.run(["fusermount3", "-u", "-z", self.mountpoint], capture_output=True,
+                           timeout=10)
+            if is_mounted(self.mountpoint):
+                subprocess.run(["umount", "-l", self.mountpoint], capture_output=True, timeout=10)
+
+    def cleanup(self):
+        try:
+            if self.proc is not None:
+                self.stop()
+        finally:
+            self._detach()
+            for d in (self.mountpoint,):
+                try:
+                    os.rmdir(d)
+                except OSError:
+                    pass
+            for d in (self.shm_dir, self.disk_dir, self.tmp):
+                if d:
+                    shutil.rmtree(d, ignore_errors=True)
+            if self in _live:
+                _live.remove(self)
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.cleanup()
+        return False
+
+    # -- observations
+    def rss_kib(self):
+        return daemon_rss_kib(self.pid) if self.pid else 0
+
+    def fds(self):
+        return daemon_fds(self.pid) if self.pid else 0
+
+    def leftovers(self):
+        """Backing objects still present (the stores should be empty)."""
+        out = ["shm:" + e for e in backing_entries(self.shm_dir)]
+        if self.disk_dir:
+            out += ["disk:" + e for e in backing_entries(self.disk_dir)]
+        # The [dir disk] graft keeps a placeholder directory in shm_dir.
+        return [e for e in out if e != "shm:" + self.prefix + "disk"]
+
+
+@atexit.register
+def _cleanup_all():
+    for m in list(_live):
+        try:
+            m.cleanup()
+        except Exception:  # noqa: BLE001 - last-resort cleanup
+            pass
+
+
+def _on_signal(signum, frame):
+    _cleanup_all()
+    os._exit(128 + signum)
+
+
+for _sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+    signal.signal(_sig, _on_signal)
