@@ -1,6 +1,8 @@
 # shmfs: named shared-memory segments as files.
 #   make            build build/shmfs
-#   make test       unit tests, then integration tests on real mounts (both data paths)
+#   make test       unit tests, integration tests on real mounts (both data paths),
+#                   and a short stress subset
+#   make stress, make fuzz, make bench: see tests/stress, tests/fuzz, tests/bench
 #   make run        mount ./mnt with the built-in defaults in the foreground (Ctrl-C unmounts)
 #   make asan       the same tests with address and undefined-behaviour sanitizers
 #   make install    PREFIX (/usr/local) and DESTDIR honoured; make uninstall
@@ -79,10 +81,16 @@ integration: $(BUILD)/shmfs $(HELPERS)
 	SHMFS=$(abspath $(BUILD)/shmfs) SHMFS_HELPERS=$(abspath $(BUILD)/tests) \
 		timeout 900 python3 tests/integration/run.py
 
+# A short subset of make stress: the verifier in both modes, a few seconds
+# of multi-process stress, crash rounds, permissions, bad input, fuzz replay.
+stress-quick: all
+	BUILD=$(BUILD) timeout 300 tests/stress/quick
+
 test: deps
 	$(MAKE) all
 	$(MAKE) unit
 	$(MAKE) integration
+	$(MAKE) stress-quick
 
 asan:
 	$(MAKE) BUILD=build/asan CC=gcc \
@@ -118,7 +126,7 @@ uninstall:
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all deps unit integration test asan run install uninstall clean
+.PHONY: all deps unit integration stress-quick test asan run install uninstall clean
 
 # make bench, make stress, make fuzz: each in its own file.
 -include tests/bench/bench.mk tests/stress/stress.mk tests/fuzz/fuzz.mk

@@ -399,6 +399,7 @@ int main(int argc, char *argv[])
 	struct shmfs fs = { .timeout = 0 };
 	struct shmfs_args a = { .cfg = &fs.cfg };
 	char mountbuf[PATH_MAX];
+	struct stat mst;
 	const char *mountpoint;
 	int rc, status = 1, unmounted = 0;
 
@@ -432,9 +433,9 @@ int main(int argc, char *argv[])
 	/* libfuse changes to / (fuse_daemonize, even with -f): unmounting at
 	 * a signal needs the mount point's absolute path. */
 	mountpoint = realpath(a.positional[a.npositional - 1], mountbuf);
-	if (!mountpoint) {
+	if (!mountpoint || stat(mountpoint, &mst) || !S_ISDIR(mst.st_mode)) {
 		fprintf(stderr, "shmfs: mount point %s: %s\n", a.positional[a.npositional - 1],
-			strerror(errno));
+			mountpoint && !errno ? "not a directory" : strerror(errno ? errno : ENOTDIR));
 		goto out_args;
 	}
 	if (shmfs_load_config(&fs.cfg, a.npositional == 2 ? a.positional[0] : NULL))

@@ -271,21 +271,18 @@ void shmfs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int valid,
 
 /* The owner a new object in dir gets: the caller, or, in a set-group-ID
  * directory, the directory's group (which the backing store already gave). */
-static int shmfs_give_to_caller(fuse_req_t req, struct inode *dir, int fd, const char *name)
+static void shmfs_caller_owner(fuse_req_t req, struct inode *dir, uid_t *uid, gid_t *gid)
 {
 	const struct fuse_ctx *ctx = fuse_req_ctx(req);
-	gid_t gid = ctx->gid;
 	struct stat dst;
 
+	*uid = ctx->uid;
+	*gid = ctx->gid;
 	if (fstat(dir->fd, &dst) == 0 && (dst.st_mode & S_ISGID))
-		gid = (gid_t)-1;
-	if (fchownat(fd, name, ctx->uid, gid, AT_SYMLINK_NOFOLLOW | (*name ? 0 : AT_EMPTY_PATH))) {
-		/* A daemon that is not root can only make its own files. */
-		if (errno == EPERM && geteuid() != 0)
-			return 0;
-		return errno;
-	}
-	return 0;
+		*gid = (gid_t)-1;
+	/* A daemon that is not root can only make its own files. */
+	if (geteuid() != 0)
+		*uid = (uid_t)-1, *gid = (gid_t)-1;
 }
 
 /* Open flags for the daemon's own open of a backing object: it reads and
@@ -301,21 +298,19 @@ static int shmfs_make_file(fuse_req_t req, struct inode *dir, const char *bname,
 {
 	struct shmfs *fs = shmfs_data(req);
 	int limited = quota_active(&fs->stores.limits);
-	int fd, err;
+	uid_t uid;
+	gid_t gid;
+	int fd;
 
 	if (limited && stores_charge(&fs->stores, 1, 0))
 		return ENOSPC;
-	fd = openat(dir->fd, bname, O_RDWR | O_CLOEXEC | O_CREAT | O_EXCL | O_NOFOLLOW,
-		    mode & 07777);
-	err = fd < 0 ? errno : shmfs_give_to_caller(req, dir, fd, "");
-	if (err) {
-		if (fd >= 0) {
-			unlinkat(dir->fd, bname, 0);
-			close(fd);
-		}
+	/* Made whole, then named: a crash leaves nothing half-made. */
+	shmfs_caller_owner(req, dir, &uid, &gid);
+	fd = store_create_file(dir->fd, bname, mode, uid, gid, 0);
+	if (fd < 0) {
 		if (limited)
 			stores_uncharge(&fs->stores, 1, 0);
-		return err;
+		return -fd;
 	}
 	if (fdp)
 		*fdp = fd;
@@ -327,6 +322,8 @@ static int shmfs_make_file(fuse_req_t req, struct inode *dir, const char *bname,
 int shmfs_make(fuse_req_t req, struct inode *dir, const char *name, mode_t mode, int *fd)
 {
 	char bname[NAME_MAX + 1];
+	uid_t uid;
+	gid_t gid;
 	int err;
 
 	err = store_backing_name(dir->store, dir->top, name, bname, sizeof(bname));
@@ -338,12 +335,18 @@ int shmfs_make(fuse_req_t req, struct inode *dir, const char *name, mode_t mode,
 		return shmfs_make_file(req, dir, bname, mode, fd);
 	if (!S_ISDIR(mode))
 		return EPERM; /* device nodes, fifos and sockets are not segments */
+	/* (No unnamed directories: a crash between these two steps leaves a
+	 * directory owned by the daemon's user.) */
 	if (mkdirat(dir->fd, bname, mode & 07777))
 		return errno;
-	err = shmfs_give_to_caller(req, dir, dir->fd, bname);
-	if (err)
+	shmfs_caller_owner(req, dir, &uid, &gid);
+	if ((uid != (uid_t)-1 || gid != (gid_t)-1) &&
+	    fchownat(dir->fd, bname, uid, gid, AT_SYMLINK_NOFOLLOW)) {
+		err = errno;
 		unlinkat(dir->fd, bname, AT_REMOVEDIR);
-	return err;
+		return err;
+	}
+	return 0;
 }
 
 static void shmfs_make_reply(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)

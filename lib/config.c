@@ -699,11 +699,50 @@ static int config_set_graft_key(struct config_graft *g, const struct config_entr
 }
 
 /* What kind of object path may be: -1 missing parent etc. (why is set). */
+/* Refuse "." and ".." components and symbolic links anywhere on the way:
+ * a graft is exactly the path written, never somewhere it leads. */
+static int config_check_components(const char *path, char *why, size_t len)
+{
+	char prefix[PATH_MAX];
+	const char *p = path;
+	struct stat st;
+
+	for (p = path; *p; p += strcspn(p, "/")) {
+		p += strspn(p, "/");
+		if ((p[0] == '.' && (p[1] == '/' || !p[1])) ||
+		    (p[0] == '.' && p[1] == '.' && (p[2] == '/' || !p[2]))) {
+			snprintf(why, len, "path %s: '.' and '..' are not allowed in it", path);
+			return -1;
+		}
+	}
+	p = path;
+	while (*p) {
+		const char *start = p + strspn(p, "/");
+		size_t n = strcspn(start, "/");
+
+		p = start + n;
+		if (n == 0)
+			break;
+		memcpy(prefix, path, (size_t)(p - path));
+		prefix[p - path] = '\0';
+		if (lstat(prefix, &st))
+			break; /* missing from here on: made at mount, or refused below */
+		if (S_ISLNK(st.st_mode)) {
+			snprintf(why, len, "path %s: %s is a symbolic link; give the real path", path,
+				 prefix);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static int config_check_path(const struct config_graft *g, char *why, size_t len)
 {
 	char parent[PATH_MAX], *slash;
 	struct stat st;
 
+	if (config_check_components(g->path, why, len))
+		return -1;
 	if (lstat(g->path, &st) == 0) {
 		if (S_ISLNK(st.st_mode)) {
 			snprintf(why, len, "path %s is a symbolic link; give the real path", g->path);

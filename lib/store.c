@@ -155,3 +155,53 @@ void store_walk(const struct store *st, store_skip_fn skip, void *skip_arg,
 	if (fd >= 0)
 		store_walk_dir(st, fd, 1, skip, skip_arg, visit, arg);
 }
+
+/* Owner, mode and size of a file being made; -errno. */
+static int store_complete_file(int fd, mode_t mode, uid_t uid, gid_t gid, off_t size)
+{
+	if ((uid != (uid_t)-1 || gid != (gid_t)-1) && fchown(fd, uid, gid))
+		return -errno;
+	/* fchown may clear set-group-ID: set the mode after it. */
+	if (fchmod(fd, mode & 07777))
+		return -errno;
+	if (size && ftruncate(fd, size))
+		return -errno;
+	return 0;
+}
+
+int store_create_file(int dirfd, const char *name, mode_t mode, uid_t uid, gid_t gid,
+		      off_t size)
+{
+	char path[64];
+	int fd, rc, named;
+
+	fd = openat(dirfd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, mode & 0700);
+	if (fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)) {
+		/* No O_TMPFILE here: made in place, then completed. */
+		fd = openat(dirfd, name, O_CREAT | O_EXCL | O_RDWR | O_NOFOLLOW | O_CLOEXEC,
+			    mode & 0700);
+		if (fd < 0)
+			return -errno;
+		rc = store_complete_file(fd, mode, uid, gid, size);
+		if (rc) {
+			unlinkat(dirfd, name, 0);
+			close(fd);
+		}
+		return rc ? rc : fd;
+	}
+	if (fd < 0)
+		return -errno;
+	rc = store_complete_file(fd, mode, uid, gid, size);
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	if (!rc && linkat(AT_FDCWD, path, dirfd, name, AT_SYMLINK_FOLLOW))
+		rc = -errno;
+	if (rc) {
+		close(fd);
+		return rc;
+	}
+	/* An fd of the unnamed file keeps its anonymous path (/proc/self/fd
+	 * says "#ino (deleted)"): hand back an open of the name instead. */
+	named = openat(dirfd, name, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+	close(fd);
+	return named < 0 ? -errno : named;
+}

@@ -43,6 +43,15 @@ int store_type_shown(mode_t mode);
 
 const char *store_backend_name(enum store_backend backend);
 
+/* Make the regular file name in dirfd, owned by uid:gid ((uid_t)-1 and
+ * (gid_t)-1 keep the maker's), with mode and size, all at once: the file is
+ * made unnamed (O_TMPFILE) and linked in only when complete, so that a
+ * crash never leaves a half-made file under name. Where the filesystem has
+ * no O_TMPFILE it is made in place and then completed. Returns an O_RDWR fd,
+ * or -errno (-EEXIST when name exists). */
+int store_create_file(int dirfd, const char *name, mode_t mode, uid_t uid, gid_t gid,
+		      off_t size);
+
 /* The xattr on a backing object that overrides its store's lifetime. */
 #define STORE_LIFETIME_XATTR "user.shmfs.lifetime"
 

@@ -207,11 +207,14 @@ static int stores_make_segment(struct graft *g)
 	struct stat st;
 	int fd, made = 1;
 
-	fd = openat(g->store->dirfd, g->leaf, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-		    d->mode);
-	if (fd < 0 && errno == EEXIST) {
+	/* Made whole (size, mode, owner), then named. */
+	fd = store_create_file(g->store->dirfd, g->leaf, d->mode, d->uid, d->gid, (off_t)d->size);
+	if (fd == -EEXIST) {
 		made = 0;
 		fd = openat(g->store->dirfd, g->leaf, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+	} else if (fd < 0) {
+		errno = -fd;
+		fd = -1;
 	}
 	if (fd < 0 || fstat(fd, &st) || !S_ISREG(st.st_mode)) {
 		int err = fd < 0 ? errno : EINVAL;
@@ -222,14 +225,13 @@ static int stores_make_segment(struct graft *g)
 			close(fd);
 		return -1;
 	}
-	if (made && ftruncate(fd, (off_t)d->size))
-		log_warn("[segment %s]: setting the size", d->name);
 	if (!made && (uint64_t)st.st_size != d->size)
 		log_warnx("[segment %s]: size is %lld, declared %llu; the data is kept as it is",
 			  d->name, (long long)st.st_size, (unsigned long long)d->size);
 	if (!made && (st.st_mode & 07777) != d->mode && fchmod(fd, d->mode))
 		log_warn("[segment %s]: setting the mode", d->name);
-	stores_chown(fd, "", d);
+	if (!made)
+		stores_chown(fd, "", d);
 	if (d->prefault) {
 		/* Allocate every page now so that no first touch waits. */
 		if (fallocate(fd, 0, 0, (off_t)(made ? d->size : (uint64_t)st.st_size)))

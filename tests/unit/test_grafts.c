@@ -410,16 +410,38 @@ START_TEST(test_segment_path_no_directory)
 }
 END_TEST
 
+/* No way out of the path as written: no '.', '..' or symlinked parents. */
+START_TEST(test_path_cannot_escape)
+{
+	char want[PATH_MAX + 64];
+
+	ck_assert_int_eq(parse("[dir d]\npath = %s/a/../../etc\n", tmpdir), -1);
+	ck_assert_only_error("t.ini:2: ", "'.' and '..' are not allowed in it");
+	cfg_reset();
+	ck_assert_int_eq(parse("[segment s]\nbackend = file\npath = %s/./s.dat\n", tmpdir), -1);
+	ck_assert_only_error("t.ini:3: ", "'.' and '..' are not allowed in it");
+	cfg_reset();
+	ck_assert_int_eq(parse("[dir d]\npath = %s/link/sub\n", tmpdir), -1);
+	snprintf(want, sizeof(want), "%s/link is a symbolic link; give the real path", tmpdir);
+	ck_assert_only_error("t.ini:2: ", want);
+	/* Dots inside names are names. */
+	cfg_reset();
+	ck_assert_int_eq(parse("[dir d]\npath = %s/x..y/.z\n", tmpdir), 0);
+}
+END_TEST
+
 START_TEST(test_path_is_a_symlink)
 {
 	char want[PATH_MAX + 64];
 
 	ck_assert_int_eq(parse("[dir d]\npath = %s/link\n", tmpdir), -1);
-	snprintf(want, sizeof(want), "path %s/link is a symbolic link; give the real path", tmpdir);
+	snprintf(want, sizeof(want), "path %s/link: %s/link is a symbolic link; give the real path",
+		 tmpdir, tmpdir);
 	ck_assert_only_error("t.ini:2: ", want);
 	cfg_reset();
 	ck_assert_int_eq(parse("[segment a]\nbackend = file\npath = %s/flink\n", tmpdir), -1);
-	snprintf(want, sizeof(want), "path %s/flink is a symbolic link; give the real path", tmpdir);
+	snprintf(want, sizeof(want), "path %s/flink: %s/flink is a symbolic link; give the real path",
+		 tmpdir, tmpdir);
 	ck_assert_only_error("t.ini:3: ", want);
 }
 END_TEST
@@ -707,6 +729,7 @@ Suite *grafts_suite(void)
 	tcase_add_test(tc, test_segment_path_is_a_dir);
 	tcase_add_test(tc, test_segment_path_no_directory);
 	tcase_add_test(tc, test_path_is_a_symlink);
+	tcase_add_test(tc, test_path_cannot_escape);
 	tcase_add_test(tc, test_name_not_a_component);
 	tcase_add_test(tc, test_same_name_twice);
 	tcase_add_test(tc, test_same_path_twice);
