@@ -97,10 +97,11 @@ asan:
 		CFLAGS="-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
 		test
 
+# RUN_OPTS: more options for the daemon, e.g. RUN_OPTS="-o passthrough=off".
 run: deps
 	$(MAKE) all
 	@mkdir -p mnt
-	$(BUILD)/shmfs -f none mnt
+	$(BUILD)/shmfs -f $(RUN_OPTS) none mnt
 
 # The example config goes to $(SYSCONFDIR)/shmfs.ini only when there is none.
 install: all

@@ -8,8 +8,10 @@ mount point and prefix is touched.
 
 import os
 import re
+import signal
 import subprocess
 import tempfile
+import time
 
 from harness import (SHMFS, Mount, ShmfsTestCase, getfattr, is_fuse_mounted, meminfo,
                      mode, passthrough_option, remove_tree, run, sh, stat_field)
@@ -36,6 +38,40 @@ class Readme(ShmfsTestCase):
 
     def localize(self, text, mnt, prefix):
         return re.sub(r"(?<=/)shmfs\.", prefix, text.replace("/mnt/shm", mnt))
+
+    def test_make_run_mounts_mnt_and_ctrl_c_unmounts(self):
+        if mode() == "passthrough":
+            self.skipTest("independent of the data path: runs in cached mode")
+        root = os.path.dirname(os.path.dirname(HERE))
+        mnt = os.path.join(root, "mnt")
+        if is_fuse_mounted(mnt):
+            self.skipTest("%s is in use" % mnt)
+        shm_dir = self.shm_dir()
+        build = os.path.dirname(SHMFS)
+        make = subprocess.Popen(["make", "-s", "-C", root, "run", "BUILD=" + build,
+                                 "RUN_OPTS=-o shm_dir=%s" % shm_dir],
+                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, start_new_session=True)
+
+        def stop():
+            if make.poll() is None:
+                os.killpg(make.pid, signal.SIGKILL)
+                make.wait(10)
+            if is_fuse_mounted(mnt):
+                run(["umount", "-l", mnt])
+        self.addCleanup(stop)
+        deadline = time.monotonic() + 120
+        while not is_fuse_mounted(mnt) and time.monotonic() < deadline and make.poll() is None:
+            time.sleep(0.05)
+        self.assertTrue(is_fuse_mounted(mnt), "make run did not mount %s" % mnt)
+        self.ok(sh("echo hi > %s/x" % mnt))
+        self.assertEqual(open(os.path.join(shm_dir, "shmfs.x")).read(), "hi\n")
+        os.killpg(make.pid, signal.SIGINT)          # what Ctrl-C in a terminal does
+        for _ in range(500):
+            if not is_fuse_mounted(mnt):
+                break
+            time.sleep(0.02)
+        self.assertFalse(is_fuse_mounted(mnt), "still mounted after Ctrl-C")
 
     def test_shell_example_runs_as_written(self):
         prefix = self.shm_prefix()
