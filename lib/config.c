@@ -76,16 +76,108 @@ void config_free(struct config *cfg)
 	cfg->ngrafts = 0;
 }
 
+/* Arrays grow by doubling: they are full when their length is 0 or a power
+ * of two (configs may be long and machine-made). */
+static int config_grows(size_t n)
+{
+	return (n & (n - 1)) == 0;
+}
+
+static size_t config_grown(size_t n)
+{
+	return n < 8 ? 8 : 2 * n;
+}
+
+/* A string -> index table with open addressing, to find what an entry
+ * repeats in constant time. */
+struct strindex {
+	char **keys;
+	size_t *vals;
+	size_t cap, n;
+};
+
+static size_t strindex_hash(const char *s)
+{
+	size_t h = 1469598103934665603ULL;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return h;
+}
+
+/* The slot of key, or of the free place for it. */
+static size_t strindex_slot(const struct strindex *t, const char *key)
+{
+	size_t i = strindex_hash(key) & (t->cap - 1);
+
+	while (t->keys[i] && strcmp(t->keys[i], key) != 0)
+		i = (i + 1) & (t->cap - 1);
+	return i;
+}
+
+/* 1 and *val when key is there; else adds key -> val and returns 0, or
+ * -ENOMEM. */
+static int strindex_get_or_put(struct strindex *t, const char *key, size_t val, size_t *found)
+{
+	size_t i;
+
+	if (2 * (t->n + 1) > t->cap) {
+		struct strindex bigger = { .cap = t->cap ? 2 * t->cap : 64 };
+
+		bigger.keys = calloc(bigger.cap, sizeof(*bigger.keys));
+		bigger.vals = calloc(bigger.cap, sizeof(*bigger.vals));
+		if (!bigger.keys || !bigger.vals) {
+			free(bigger.keys);
+			free(bigger.vals);
+			return -ENOMEM;
+		}
+		for (size_t j = 0; j < t->cap; j++) {
+			if (t->keys[j]) {
+				size_t k = strindex_slot(&bigger, t->keys[j]);
+
+				bigger.keys[k] = t->keys[j];
+				bigger.vals[k] = t->vals[j];
+			}
+		}
+		bigger.n = t->n;
+		free(t->keys);
+		free(t->vals);
+		*t = bigger;
+	}
+	i = strindex_slot(t, key);
+	if (t->keys[i]) {
+		*found = t->vals[i];
+		return 1;
+	}
+	t->keys[i] = strdup(key);
+	if (!t->keys[i])
+		return -ENOMEM;
+	t->vals[i] = val;
+	t->n++;
+	return 0;
+}
+
+static void strindex_free(struct strindex *t)
+{
+	for (size_t i = 0; i < t->cap; i++)
+		free(t->keys[i]);
+	free(t->keys);
+	free(t->vals);
+	memset(t, 0, sizeof(*t));
+}
+
 /* Record one entry; key NULL marks a section header. */
 static int config_record(struct config *cfg, const char *origin, int line,
 			 const char *section, const char *key, const char *value)
 {
 	struct config_entry *grown, *e;
 
-	grown = realloc(cfg->entries, (cfg->nentries + 1) * sizeof(*grown));
-	if (!grown)
-		return -ENOMEM;
-	cfg->entries = grown;
+	if (config_grows(cfg->nentries)) {
+		grown = realloc(cfg->entries, config_grown(cfg->nentries) * sizeof(*grown));
+		if (!grown)
+			return -ENOMEM;
+		cfg->entries = grown;
+	}
 	e = &cfg->entries[cfg->nentries];
 	memset(e, 0, sizeof(*e));
 	e->section = strdup(section);
@@ -527,13 +619,16 @@ const struct config_graft *config_find_graft(const struct config *cfg, const cha
 	return NULL;
 }
 
-/* The graft a section header declares: checks the name, adds the graft. */
-static void config_add_graft(struct config *cfg, const struct config_entry *e)
+/* The graft a section header declares: checks the name, adds the graft.
+ * names maps graft names to their index in cfg->grafts. */
+static void config_add_graft(struct config *cfg, const struct config_entry *e,
+			     struct strindex *names)
 {
 	const struct config_graft *other;
 	struct config_graft *g, *grown;
 	graft_name name;
-	int is_dir;
+	size_t found;
+	int is_dir, rc;
 
 	config_graft_section(e->section, &is_dir, name);
 	if (!*name || strchr(name, '/') || strcmp(name, ".") == 0 || strcmp(name, "..") == 0) {
@@ -545,13 +640,16 @@ static void config_add_graft(struct config *cfg, const struct config_entry *e)
 		config_error(cfg, e->origin, e->line, "[%s]: the name is too long", e->section);
 		return;
 	}
-	other = config_find_graft(cfg, name);
-	if (other) {
+	rc = strindex_get_or_put(names, name, cfg->ngrafts, &found);
+	if (rc == 1) {
+		other = &cfg->grafts[found];
 		config_error(cfg, e->origin, e->line, "[%s]: '%s' is already declared at %s:%d",
 			     e->section, name, other->origin, other->line);
 		return;
 	}
-	grown = realloc(cfg->grafts, (cfg->ngrafts + 1) * sizeof(*grown));
+	grown = rc ? NULL : cfg->grafts;
+	if (!rc && config_grows(cfg->ngrafts))
+		grown = realloc(cfg->grafts, config_grown(cfg->ngrafts) * sizeof(*grown));
 	if (!grown) {
 		config_error(cfg, e->origin, e->line, "out of memory");
 		return;
@@ -569,18 +667,21 @@ static void config_add_graft(struct config *cfg, const struct config_entry *e)
 }
 
 /* The graft of a key's section, if its header was accepted. */
-static struct config_graft *config_graft_of(struct config *cfg, const struct config_entry *e)
+static struct config_graft *config_graft_of(struct config *cfg, const struct config_entry *e,
+					    struct strindex *names)
 {
+	struct config_graft *g;
 	graft_name name;
+	size_t i;
 	int is_dir;
 
-	if (!config_graft_section(e->section, &is_dir, name))
+	if (!config_graft_section(e->section, &is_dir, name) || !names->cap)
 		return NULL;
-	for (size_t i = 0; i < cfg->ngrafts; i++)
-		if (strcmp(cfg->grafts[i].name, name) == 0 && cfg->grafts[i].is_dir == is_dir &&
-		    strcmp(cfg->grafts[i].origin, e->origin) == 0)
-			return &cfg->grafts[i];
-	return NULL;
+	i = strindex_slot(names, name);
+	if (!names->keys[i])
+		return NULL;
+	g = &cfg->grafts[names->vals[i]];
+	return g->is_dir == is_dir && strcmp(g->origin, e->origin) == 0 ? g : NULL;
 }
 
 static int parse_yes_no(const char *value, int *out)
@@ -786,8 +887,9 @@ static int key_line(const struct config_graft *g, int line)
 
 /* *line: where the problem is, the key's line where one key is to blame. */
 static int config_finish_graft(const struct config *cfg, struct config_graft *g,
-			       char *why, size_t len, int *line)
+			       char *why, size_t len, int *line, struct strindex *paths)
 {
+	size_t found;
 	static const unsigned allowed[2][2] = {
 		/* segment: shm, file */
 		{ 1u << LIFETIME_KERNEL | 1u << LIFETIME_MOUNT,
@@ -836,45 +938,47 @@ static int config_finish_graft(const struct config *cfg, struct config_graft *g,
 	*line = key_line(g, g->path_line);
 	if (g->path[0] && config_check_path(g, why, len))
 		return -1;
-	for (const struct config_graft *o = cfg->grafts; o < g; o++) {
-		if (g->path[0] && strcmp(o->path, g->path) == 0) {
-			snprintf(why, len, "[%s %s]: path %s is also the path of '%s' (line %d)", kind,
-				 g->name, g->path, o->name, o->line);
-			return -1;
-		}
+	if (g->path[0] && strindex_get_or_put(paths, g->path, (size_t)(g - cfg->grafts),
+					      &found) == 1) {
+		const struct config_graft *o = &cfg->grafts[found];
+
+		snprintf(why, len, "[%s %s]: path %s is also the path of '%s' (line %d)", kind,
+			 g->name, g->path, o->name, o->line);
+		return -1;
 	}
 	return 0;
 }
 
-/* The earlier entry of the same origin that e repeats (same section header,
- * or same key in the same section), or NULL. -o may repeat a key. */
-static const struct config_entry *config_repeated(const struct config *cfg, size_t i)
+/* The earlier entry of the same origin that entry i repeats (same section
+ * header, or same key in the same section), or NULL. -o may repeat a key. */
+static const struct config_entry *config_repeated(const struct config *cfg, size_t i,
+						  struct strindex *seen)
 {
 	const struct config_entry *e = &cfg->entries[i];
+	char *id;
+	size_t found;
+	int rc;
 
 	if (e->line == 0)
 		return NULL;
-	for (size_t j = 0; j < i; j++) {
-		const struct config_entry *p = &cfg->entries[j];
-
-		if (strcmp(p->origin, e->origin) || strcmp(p->section, e->section))
-			continue;
-		if (!e->key && !p->key)
-			return p;
-		if (e->key && p->key && strcmp(e->key, p->key) == 0)
-			return p;
-	}
-	return NULL;
+	/* Origin, section and key (or none, for a header), apart. */
+	if (asprintf(&id, "%s\x1f%s\x1f%s%s", e->origin, e->section, e->key ? "=" : "[",
+		     e->key ? e->key : "") < 0)
+		return NULL;
+	rc = strindex_get_or_put(seen, id, i, &found);
+	free(id);
+	return rc == 1 ? &cfg->entries[found] : NULL;
 }
 
 int config_validate(struct config *cfg)
 {
+	struct strindex seen = { 0 }, names = { 0 }, paths = { 0 };
 	int before = cfg->nerrors;
 	char why[512];
 
 	for (size_t i = 0; i < cfg->nentries; i++) {
 		const struct config_entry *e = &cfg->entries[i];
-		const struct config_entry *p = config_repeated(cfg, i);
+		const struct config_entry *p = config_repeated(cfg, i, &seen);
 		struct config_graft *g;
 		config_setter set;
 
@@ -888,7 +992,7 @@ int config_validate(struct config *cfg)
 					     "section [%s] given twice (first at line %d)",
 					     e->section, p->line);
 			else if (strcmp(e->section, "shmfs") != 0)
-				config_add_graft(cfg, e);
+				config_add_graft(cfg, e, &names);
 			continue;
 		}
 		if (!config_known_section(e->section))
@@ -899,7 +1003,7 @@ int config_validate(struct config *cfg)
 			continue;
 		}
 		if (strcmp(e->section, "shmfs") != 0) {
-			g = config_graft_of(cfg, e);
+			g = config_graft_of(cfg, e, &names);
 			if (g && config_set_graft_key(g, e, why, sizeof(why)))
 				config_error(cfg, e->origin, e->line, "%s", why);
 			continue;
@@ -918,9 +1022,12 @@ int config_validate(struct config *cfg)
 
 		int line;
 
-		if (config_finish_graft(cfg, g, why, sizeof(why), &line))
+		if (config_finish_graft(cfg, g, why, sizeof(why), &line, &paths))
 			config_error(cfg, g->origin, line, "%s", why);
 	}
+	strindex_free(&seen);
+	strindex_free(&names);
+	strindex_free(&paths);
 	return cfg->nerrors > before ? -1 : 0;
 }
 
