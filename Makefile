@@ -17,14 +17,16 @@ BUILD ?= build
 PKG_CONFIG ?= pkg-config
 
 CFLAGS ?= -O2 -g
-CFLAGS += -std=gnu11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+# override: these hold also when CFLAGS is given on the command line (make
+# asan does), so that warnings and header dependencies (-MMD) never go missing.
+override CFLAGS += -std=gnu11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	  -Wformat=2 -Wno-format-nonliteral -fno-strict-aliasing -MMD -MP
 # Messages that name long paths may be cut short: that is intended. (gcc only.)
 ifeq ($(findstring clang,$(shell $(CC) --version 2>/dev/null)),)
-CFLAGS += -Wno-format-truncation
+override CFLAGS += -Wno-format-truncation
 endif
 ifeq ($(WERROR),1)
-CFLAGS += -Werror
+override CFLAGS += -Werror
 endif
 CPPFLAGS += -D_GNU_SOURCE -Ilib
 FUSE_CFLAGS = $(shell $(PKG_CONFIG) --cflags fuse3 2>/dev/null)

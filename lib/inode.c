@@ -23,6 +23,7 @@ int itable_init(struct inode_table *t)
 		return -ENOMEM;
 	t->nbuckets = ITABLE_FIRST_BUCKETS;
 	t->count = 0;
+	t->stale = NULL;
 	pthread_mutex_init(&t->lock, NULL);
 	return 0;
 }
@@ -43,6 +44,12 @@ void itable_destroy(struct inode_table *t)
 			next = in->next;
 			inode_free(in);
 		}
+	}
+	while (t->stale) {
+		struct inode *next = t->stale->next;
+
+		inode_free(t->stale);
+		t->stale = next;
 	}
 	free(t->buckets);
 	t->buckets = NULL;
@@ -80,13 +87,24 @@ static void itable_grow(struct inode_table *t)
 /* The inode of sb, with a lookup more; table lock held. */
 static struct inode *itable_ref(struct inode_table *t, const struct stat *sb)
 {
-	struct inode *in = t->buckets[itable_hash(sb->st_dev, sb->st_ino, t->nbuckets)];
+	struct inode **pp = &t->buckets[itable_hash(sb->st_dev, sb->st_ino, t->nbuckets)];
+	struct inode *in;
+	struct stat now;
 
-	for (; in; in = in->next) {
-		if (in->dev == sb->st_dev && in->ino == sb->st_ino) {
-			in->nlookup++;
-			return in;
+	for (; (in = *pp); pp = &in->next) {
+		if (in->dev != sb->st_dev || in->ino != sb->st_ino)
+			continue;
+		if (fstat(in->fd, &now) == 0 && now.st_nlink == 0) {
+			/* A deleted object's number, reused: move it aside. */
+			*pp = in->next;
+			in->next = t->stale;
+			t->stale = in;
+			in->stale = 1;
+			t->count--;
+			return NULL;
 		}
+		in->nlookup++;
+		return in;
 	}
 	return NULL;
 }
@@ -153,12 +171,13 @@ void itable_forget(struct inode_table *t, struct inode *in, uint64_t n)
 		pthread_mutex_unlock(&t->lock);
 		return;
 	}
-	pp = &t->buckets[itable_hash(in->dev, in->ino, t->nbuckets)];
+	pp = in->stale ? &t->stale : &t->buckets[itable_hash(in->dev, in->ino, t->nbuckets)];
 	while (*pp && *pp != in)
 		pp = &(*pp)->next;
 	if (*pp)
 		*pp = in->next;
-	t->count--;
+	if (!in->stale)
+		t->count--;
 	pthread_mutex_unlock(&t->lock);
 	inode_free(in);
 }

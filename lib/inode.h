@@ -1,9 +1,14 @@
 /* inode: the table of backing objects the kernel knows of.
  *
- * Each inode holds an O_PATH fd of its backing object and is found by
+ * Each inode holds an fd of its backing object and is found by
  * (st_dev, st_ino), so two names of one object are one inode. nlookup counts
  * the kernel's references (each successful lookup/create adds one, FORGET
- * takes them away); the inode is freed when it drops to zero. */
+ * takes them away); the inode is freed when it drops to zero.
+ *
+ * A filesystem may give the number of a deleted object to a new one (ext4
+ * does, at once) while the kernel still holds the old inode: an entry whose
+ * object has no links left is taken out of the hash when its (dev, ino)
+ * turns up again, so that the new object gets an inode of its own. */
 #ifndef SHMFS_INODE_H
 #define SHMFS_INODE_H
 
@@ -17,7 +22,9 @@ struct store;
 enum inode_io { INODE_IO_CLOSED, INODE_IO_CACHED, INODE_IO_PASSTHROUGH };
 
 struct inode {
-	struct inode *next; /* hash chain; table lock */
+	struct inode *next; /* hash chain, or the stale list; table lock */
+	int stale;          /* its object was deleted and its (dev, ino) may be
+			     * another object's now: out of the hash; table lock */
 	dev_t dev;
 	ino_t ino;
 	mode_t type;          /* S_IFREG or S_IFDIR */
@@ -39,7 +46,8 @@ struct inode_table {
 	pthread_mutex_t lock;
 	struct inode **buckets;
 	size_t nbuckets;
-	size_t count;
+	size_t count;         /* inodes in the buckets */
+	struct inode *stale;  /* inodes out of the buckets, still known to the kernel */
 };
 
 int itable_init(struct inode_table *t);

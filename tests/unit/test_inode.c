@@ -160,6 +160,33 @@ START_TEST(test_hard_link)
 }
 END_TEST
 
+/* A deleted object's number given to a new object (as ext4 does) while the
+ * old inode is still known: the new object gets an inode of its own. */
+START_TEST(test_number_of_a_deleted_object)
+{
+	char path[PATH_MAX];
+	struct inode *old = lookup("gone", 0, NULL);
+	struct stat sb = { .st_dev = old->dev, .st_ino = old->ino, .st_mode = S_IFREG };
+	struct inode *fresh, *again;
+
+	snprintf(path, sizeof(path), "%s/gone", tmpdir);
+	ck_assert_int_eq(unlink(path), 0);
+	/* The same (dev, ino), for another object. */
+	fresh = itable_acquire(&table, open_path("new", 0), &sb, NULL, 0);
+	ck_assert_ptr_nonnull(fresh);
+	ck_assert_ptr_ne(fresh, old);
+	ck_assert_uint_eq(fresh->nlookup, 1);
+	ck_assert_uint_eq(old->nlookup, 1);
+	ck_assert_uint_eq(itable_count(&table), 1);
+	again = itable_find(&table, &sb);
+	ck_assert_ptr_eq(again, fresh);
+	/* Both go when forgotten, in either order. */
+	itable_forget(&table, old, 1);
+	itable_forget(&table, fresh, 2);
+	ck_assert_uint_eq(itable_count(&table), 0);
+}
+END_TEST
+
 START_TEST(test_forget)
 {
 	int fd;
@@ -404,6 +431,7 @@ Suite *inode_suite(void)
 	tcase_add_test(tc, test_same_object_twice);
 	tcase_add_test(tc, test_different_objects);
 	tcase_add_test(tc, test_hard_link);
+	tcase_add_test(tc, test_number_of_a_deleted_object);
 	tcase_add_test(tc, test_forget);
 	tcase_add_test(tc, test_forget_many_at_once);
 	tcase_add_test(tc, test_forget_clamped);
