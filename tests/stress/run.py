@@ -372,8 +372,9 @@ def namespace_diff(m):
 
 def half_made_repro(ctx, res):
     """BUG-3, deterministically: the daemon runs under strace, which holds
-    every fchownat() for 3 s; a segment is created by uid 65534 and the
-    daemon killed during the hold. After a remount the segment must be the
+    every fchown(), fchownat() and linkat() for 3 s (the steps that give a
+    new segment its owner and its name); a segment is created by uid 65534
+    and the daemon killed during the hold. After a remount the segment must be the
     creator's, or not there at all."""
     import shutil
     if not shutil.which("strace"):
@@ -386,7 +387,7 @@ def half_made_repro(ctx, res):
         m.shmfs = "/usr/bin/strace"
         cmd = m.command
         m.command = lambda: ["/usr/bin/strace", "-f", "-qq", "-o", "/dev/null",
-                             "-e", "inject=fchownat:delay_enter=3000000", shmfs] + cmd()[1:]
+                             "-e", "inject=fchown,fchownat,linkat:delay_enter=3000000", shmfs] + cmd()[1:]
         m.start()
         client = subprocess.Popen(AS_NOBODY + ["/bin/sh", "-c", "umask 022; : > '%s'"
                                                % m.path("half")], stderr=subprocess.PIPE)
