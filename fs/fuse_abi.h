@@ -8,12 +8,7 @@
 #include <stdint.h>
 #include <sys/ioctl.h>
 
-/* opcodes */
-#define SHMFS_FUSE_SETATTR 4
-#define SHMFS_FUSE_READ 15
-#define SHMFS_FUSE_WRITE 16
-#define SHMFS_FUSE_INIT 26
-#define SHMFS_FUSE_FALLOCATE 43
+#define SHMFS_FUSE_INIT 26                      /* opcode */
 #define SHMFS_FUSE_WRITEBACK_CACHE (1u << 16)   /* fuse_init_in/out.flags */
 #define SHMFS_FUSE_HANDLE_KILLPRIV_V2 (1u << 28)
 #define SHMFS_FUSE_INIT_EXT (1u << 30)          /* flags2 is valid */

@@ -240,86 +240,56 @@ void shmfs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	shmfs_reply_opened(req, in, NULL, fi, shmfs_io_begin(fs, in, fd));
 }
 
-/* The kernel may have several requests for one segment's bytes in flight
- * at once (a READ for a reader's fault, a WRITE from writeback of a
- * mapping, a WRITE from write(2), a truncate), and it counts on them being
- * served in the order it sent them: served by worker threads in another
- * order, a READ could fill the cache with bytes older than a WRITE sent
- * before it. So the data requests of an inode take turns, in the order they
- * were read from /dev/fuse (the I/O hook in passthrough.c hands out the
- * tickets). Different inodes still go in parallel. */
-uint64_t shmfs_turn_begin(struct inode *in)
-{
-	uint64_t ticket = shmfs_io_request_unique();
-
-	if (inode_turn_wait(in, ticket, 2000))
-		log_warnx("a request waited 2 s for the earlier ones of its segment; going ahead");
-	return ticket;
-}
-
-void shmfs_turn_end(struct inode *in, uint64_t ticket)
-{
-	inode_turn_done(in, ticket);
-}
-
 void shmfs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		struct fuse_file_info *fi)
 {
 	struct fuse_bufvec buf = FUSE_BUFVEC_INIT(size);
-	struct inode *in = shmfs_inode(req, ino);
-	uint64_t ticket = shmfs_turn_begin(in);
 
+	(void)ino;
 	/* An fd-backed reply: libfuse splices from the backing when it can. */
 	buf.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
 	buf.buf[0].fd = (int)fi->fh;
 	buf.buf[0].pos = off;
 	fuse_reply_data(req, &buf, FUSE_BUF_SPLICE_MOVE);
-	shmfs_turn_end(in, ticket);
 }
 
-/* Copy one WRITE into the backing object: the bytes written, or -errno. */
-static ssize_t shmfs_do_write(struct shmfs *fs, struct fuse_bufvec *in_buf, off_t off,
-			      struct fuse_file_info *fi)
+void shmfs_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *in_buf, off_t off,
+		     struct fuse_file_info *fi)
 {
+	struct shmfs *fs = shmfs_data(req);
 	struct fuse_bufvec out = FUSE_BUFVEC_INIT(fuse_buf_size(in_buf));
 	const struct limits *l = &fs->stores.limits;
 	int64_t charged = 0;
 	ssize_t n;
 	int err;
 
+	(void)ino;
 	if (quota_active(l)) {
 		/* Past max_segment_size a write is cut short, or refused. */
 		if (l->max_segment_size && (uint64_t)off + out.buf[0].size > l->max_segment_size) {
-			if ((uint64_t)off >= l->max_segment_size)
-				return -EFBIG;
+			if ((uint64_t)off >= l->max_segment_size) {
+				fuse_reply_err(req, EFBIG);
+				return;
+			}
 			out.buf[0].size = l->max_segment_size - (uint64_t)off;
 		}
 		err = shmfs_charge_size(fs, (int)fi->fh, (uint64_t)off + out.buf[0].size, 0,
 					&charged);
-		if (err)
-			return -err;
+		if (err) {
+			fuse_reply_err(req, err);
+			return;
+		}
 	}
 	out.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
 	out.buf[0].fd = (int)fi->fh;
 	out.buf[0].pos = off;
 	n = fuse_buf_copy(&out, in_buf, 0);
-	if (n < 0)
+	if (n < 0) {
 		stores_uncharge(&fs->stores, 0, charged);
-	return n;
-}
-
-void shmfs_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *in_buf, off_t off,
-		     struct fuse_file_info *fi)
-{
-	struct inode *in = shmfs_inode(req, ino);
-	uint64_t ticket = shmfs_turn_begin(in);
-	ssize_t n = shmfs_do_write(shmfs_data(req), in_buf, off, fi);
-
-	shmfs_turn_end(in, ticket);
-	if (n < 0)
 		fuse_reply_err(req, (int)-n);
-	else
+	} else {
 		fuse_reply_write(req, (size_t)n);
+	}
 }
 
 void shmfs_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)
@@ -334,11 +304,10 @@ void shmfs_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset, off
 		     struct fuse_file_info *fi)
 {
 	struct shmfs *fs = shmfs_data(req);
-	struct inode *in = shmfs_inode(req, ino);
-	uint64_t ticket = shmfs_turn_begin(in);
 	int64_t charged = 0;
 	int err = 0;
 
+	(void)ino;
 	if (!(mode & (FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE)))
 		err = shmfs_charge_size(fs, (int)fi->fh, (uint64_t)offset + (uint64_t)length, 0,
 					&charged);
@@ -346,7 +315,6 @@ void shmfs_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset, off
 		err = errno;
 		stores_uncharge(&fs->stores, 0, charged);
 	}
-	shmfs_turn_end(in, ticket);
 	fuse_reply_err(req, err);
 }
 

@@ -260,10 +260,8 @@ void shmfs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int valid,
 		   struct fuse_file_info *fi)
 {
 	struct inode *in = shmfs_inode(req, ino);
-	uint64_t ticket = shmfs_turn_begin(in);
 	int err = shmfs_do_setattr(shmfs_data(req), in, fi ? (int)fi->fh : -1, attr, valid);
 
-	shmfs_turn_end(in, ticket);
 	if (err) {
 		fuse_reply_err(req, err);
 		return;

@@ -4,7 +4,6 @@
 #include "passthrough.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <fcntl.h>
 #include <linux/capability.h>
 #include <string.h>
@@ -41,47 +40,13 @@ static uint32_t passthrough_stack_depth(struct shmfs *fs)
 	return 1;
 }
 
-static __thread uint64_t io_request_unique;
-
-uint64_t shmfs_io_request_unique(void)
-{
-	return io_request_unique;
-}
-
-static void io_unlock(void *lock)
-{
-	pthread_mutex_unlock(lock);
-}
-
-/* Requests that read or change a segment's bytes or size. */
-static int io_is_data_request(uint32_t opcode)
-{
-	return opcode == SHMFS_FUSE_READ || opcode == SHMFS_FUSE_WRITE ||
-	       opcode == SHMFS_FUSE_SETATTR || opcode == SHMFS_FUSE_FALLOCATE;
-}
-
-/* Reads one request. Reading it and queueing a data request's ticket on its
- * inode are one step for all worker threads, so tickets queue in the order
- * the kernel hands requests out (see shmfs_turn in ops_io.c). A thread
- * cancelled in read() at exit lets go of the lock. Also notes the FUSE_INIT
- * request and what the kernel offers. */
+/* Notes the FUSE_INIT request and what the kernel offers. */
 static ssize_t passthrough_io_read(int fd, void *buf, size_t len, void *userdata)
 {
-	static pthread_mutex_t order = PTHREAD_MUTEX_INITIALIZER;
 	struct shmfs *fs = userdata;
+	ssize_t n = read(fd, buf, len);
 	const struct shmfs_fuse_in_header *in = buf;
 	const struct shmfs_fuse_init_in *init = (const void *)(in + 1);
-	ssize_t n;
-
-	pthread_mutex_lock(&order);
-	pthread_cleanup_push(io_unlock, &order);
-	n = read(fd, buf, len);
-	if (n >= (ssize_t)sizeof(*in)) {
-		io_request_unique = in->unique;
-		if (io_is_data_request(in->opcode) && in->nodeid != FUSE_ROOT_ID)
-			inode_turn_queue((struct inode *)(uintptr_t)in->nodeid, in->unique);
-	}
-	pthread_cleanup_pop(1);
 
 	if (n >= (ssize_t)(sizeof(*in) + sizeof(*init)) && in->opcode == SHMFS_FUSE_INIT) {
 		fs->init_unique = in->unique;

@@ -16,9 +16,6 @@ int passthrough_setup(struct shmfs *fs);
  * or -1 when passthrough=on and it cannot be had (the reason is logged). */
 int passthrough_decide(struct shmfs *fs);
 
-/* The unique of the request this thread read last (the one it handles). */
-uint64_t shmfs_io_request_unique(void);
-
 /* Register fd (an open backing object) with the kernel: backing id or -errno. */
 int passthrough_backing_open(struct shmfs *fs, int fd);
 void passthrough_backing_close(struct shmfs *fs, int backing_id);

@@ -72,11 +72,6 @@ int shmfs_pinned(struct shmfs *fs, struct inode *dir, const char *name);
 int shmfs_charge_size(struct shmfs *fs, int fd, uint64_t new_size, int shrink,
 		      int64_t *charged);
 
-/* Take the turn of the data request this thread handles (see ops_io.c), and
- * give it back. */
-uint64_t shmfs_turn_begin(struct inode *in);
-void shmfs_turn_end(struct inode *in, uint64_t ticket);
-
 /* The data path mode an open of in would use now. */
 enum inode_io shmfs_io_choice(struct shmfs *fs, struct inode *in);
 

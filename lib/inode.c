@@ -3,8 +3,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
-#include <string.h>
-#include <time.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -34,65 +32,7 @@ static void inode_free(struct inode *in)
 {
 	close(in->fd);
 	pthread_mutex_destroy(&in->lock);
-	pthread_cond_destroy(&in->turn);
-	free(in->turns);
 	free(in);
-}
-
-int inode_turn_queue(struct inode *in, uint64_t ticket)
-{
-	uint64_t *grown;
-
-	pthread_mutex_lock(&in->lock);
-	grown = realloc(in->turns, (in->nturns + 1) * sizeof(*grown));
-	if (grown) {
-		in->turns = grown;
-		in->turns[in->nturns++] = ticket;
-	}
-	pthread_mutex_unlock(&in->lock);
-	return grown ? 0 : -ENOMEM;
-}
-
-static int inode_turn_queued(const struct inode *in, uint64_t ticket)
-{
-	for (size_t i = 0; i < in->nturns; i++)
-		if (in->turns[i] == ticket)
-			return 1;
-	return 0;
-}
-
-int inode_turn_wait(struct inode *in, uint64_t ticket, int wait_ms)
-{
-	struct timespec until;
-	int rc = 0;
-
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += wait_ms / 1000;
-	until.tv_nsec += (long)(wait_ms % 1000) * 1000000;
-	if (until.tv_nsec >= 1000000000) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000;
-	}
-	pthread_mutex_lock(&in->lock);
-	while (rc == 0 && inode_turn_queued(in, ticket) && in->turns[0] != ticket)
-		rc = pthread_cond_timedwait(&in->turn, &in->lock, &until);
-	pthread_mutex_unlock(&in->lock);
-	return rc ? -ETIMEDOUT : 0;
-}
-
-void inode_turn_done(struct inode *in, uint64_t ticket)
-{
-	pthread_mutex_lock(&in->lock);
-	for (size_t i = 0; i < in->nturns; i++) {
-		if (in->turns[i] == ticket) {
-			memmove(&in->turns[i], &in->turns[i + 1],
-				(in->nturns - i - 1) * sizeof(*in->turns));
-			in->nturns--;
-			pthread_cond_broadcast(&in->turn);
-			break;
-		}
-	}
-	pthread_mutex_unlock(&in->lock);
 }
 
 void itable_destroy(struct inode_table *t)
@@ -211,7 +151,6 @@ struct inode *itable_acquire(struct inode_table *t, int fd, const struct stat *s
 	in->nlookup = 1;
 	in->lifetime = -1;
 	pthread_mutex_init(&in->lock, NULL);
-	pthread_cond_init(&in->turn, NULL);
 	in->next = t->buckets[h];
 	t->buckets[h] = in;
 	t->count++;

@@ -40,22 +40,7 @@ struct inode {
 	unsigned opens;       /* open files of this inode */
 	enum inode_io io;     /* how they are open; CLOSED when opens == 0 */
 	int backing_id;       /* kernel passthrough id while io == PASSTHROUGH */
-
-	/* Tickets of data requests waiting to be served, in the order they
-	 * were handed out; each waits for its turn on turn. Guarded by lock. */
-	uint64_t *turns;
-	size_t nturns;
-	pthread_cond_t turn;
 };
-
-/* Queue a ticket on in: its data requests are then served in ticket order.
- * Returns 0 or -ENOMEM. */
-int inode_turn_queue(struct inode *in, uint64_t ticket);
-/* Wait (at most wait_ms) until ticket is the oldest queued on in; returns 0,
- * or -ETIMEDOUT (the caller goes ahead). A ticket never queued passes. */
-int inode_turn_wait(struct inode *in, uint64_t ticket, int wait_ms);
-/* The request of ticket is served: let the next one go. */
-void inode_turn_done(struct inode *in, uint64_t ticket);
 
 struct inode_table {
 	pthread_mutex_t lock;
