@@ -370,8 +370,7 @@ static int shmfs_loop(struct shmfs *fs, int single_thread)
 
 static void shmfs_init(void *userdata, struct fuse_conn_info *conn)
 {
-	struct shmfs *fs = userdata;
-
+	(void)userdata;
 	/* Replies to READ can be spliced from the backing object. */
 	if (conn->capable & FUSE_CAP_SPLICE_WRITE)
 		conn->want |= FUSE_CAP_SPLICE_WRITE | FUSE_CAP_SPLICE_MOVE;
@@ -380,7 +379,6 @@ static void shmfs_init(void *userdata, struct fuse_conn_info *conn)
 	conn->want &= ~FUSE_CAP_WRITEBACK_CACHE;
 	if (conn->capable & FUSE_CAP_READDIRPLUS)
 		conn->want |= FUSE_CAP_READDIRPLUS | FUSE_CAP_READDIRPLUS_AUTO;
-	(void)fs;
 }
 
 /* unmounted: the mount ended as it should, so lifetime=mount applies. */

@@ -78,7 +78,7 @@ static void shmfs_remove_process_segment(struct shmfs *fs, struct inode *in)
 	struct stat st;
 	ssize_t n;
 
-	shmfs_fd_path(in->fd, link, sizeof(link));
+	store_fd_path(in->fd, link, sizeof(link));
 	n = readlink(link, path, sizeof(path) - 1);
 	if (n <= 0)
 		return;

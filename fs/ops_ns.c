@@ -21,11 +21,6 @@ static fuse_ino_t shmfs_nodeid(struct shmfs *fs, struct inode *in)
 	return in == &fs->root ? FUSE_ROOT_ID : (fuse_ino_t)(uintptr_t)in;
 }
 
-void shmfs_fd_path(int fd, char *buf, size_t len)
-{
-	snprintf(buf, len, "/proc/self/fd/%d", fd);
-}
-
 int shmfs_entry(struct shmfs *fs, struct store *store, int top, int opath,
 		struct fuse_entry_param *e)
 {
@@ -137,7 +132,7 @@ int shmfs_open_rw(int fd)
 
 	if (fl >= 0 && !(fl & O_PATH) && (fl & O_ACCMODE) == O_RDWR)
 		return fd;
-	shmfs_fd_path(fd, path, sizeof(path));
+	store_fd_path(fd, path, sizeof(path));
 	rw = open(path, O_RDWR | O_CLOEXEC);
 	if (rw < 0)
 		return fd;
@@ -150,7 +145,7 @@ int shmfs_open_backing(struct inode *in, int flags)
 	char path[64];
 	int fd;
 
-	shmfs_fd_path(in->fd, path, sizeof(path));
+	store_fd_path(in->fd, path, sizeof(path));
 	fd = open(path, flags);
 	return fd < 0 ? -errno : fd;
 }
@@ -214,7 +209,7 @@ static int shmfs_do_setattr(struct shmfs *fs, struct inode *in, int fd, const st
 {
 	char path[64];
 
-	shmfs_fd_path(in->fd, path, sizeof(path));
+	store_fd_path(in->fd, path, sizeof(path));
 	if (valid & FUSE_SET_ATTR_MODE) {
 		if (fchmodat(AT_FDCWD, path, attr->st_mode & 07777, 0))
 			return errno;

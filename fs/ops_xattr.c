@@ -74,7 +74,7 @@ static int shmfs_xattr_value(struct shmfs *fs, struct inode *in, const char *nam
 	if (strcmp(name, "user.shmfs.backend") == 0)
 		return snprintf(buf, len, "%s", store_backend_name(in->store->backend));
 	if (strcmp(name, "user.shmfs.backing") == 0) {
-		shmfs_fd_path(in->fd, path, sizeof(path));
+		store_fd_path(in->fd, path, sizeof(path));
 		n = readlink(path, buf, len - 1);
 		if (n < 0)
 			return -errno;
@@ -137,7 +137,7 @@ static int shmfs_set_lifetime(struct shmfs *fs, struct inode *in, const char *va
 		return EINVAL;
 	if (lt != LIFETIME_PROCESS)
 		lt = in->store->backend == STORE_SHM ? LIFETIME_KERNEL : LIFETIME_DISK;
-	shmfs_fd_path(in->fd, path, sizeof(path));
+	store_fd_path(in->fd, path, sizeof(path));
 	shmfs_forget_lifetime(in);
 	if (lt == in->store->lifetime) {
 		if (removexattr(path, STORE_LIFETIME_XATTR) && errno != ENODATA)
@@ -174,7 +174,7 @@ void shmfs_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t siz
 			shmfs_reply_value(req, value, (size_t)len, size);
 		return;
 	}
-	shmfs_fd_path(in->fd, path, sizeof(path));
+	store_fd_path(in->fd, path, sizeof(path));
 	buf = size ? malloc(size) : NULL;
 	if (size && !buf) {
 		fuse_reply_err(req, ENOMEM);
@@ -196,7 +196,7 @@ void shmfs_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 	ssize_t n = 0;
 	size_t len = 0, cap;
 
-	shmfs_fd_path(in->fd, path, sizeof(path));
+	store_fd_path(in->fd, path, sizeof(path));
 	cap = 256;
 	for (size_t i = 0; i < N_SHMFS_XATTRS; i++)
 		cap += strlen(shmfs_xattrs[i].name) + 1;
@@ -245,7 +245,7 @@ void shmfs_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char
 		fuse_reply_err(req, ENOTSUP);
 		return;
 	}
-	shmfs_fd_path(in->fd, path, sizeof(path));
+	store_fd_path(in->fd, path, sizeof(path));
 	fuse_reply_err(req, setxattr(path, name, value, size, flags) ? errno : 0);
 }
 
@@ -254,7 +254,7 @@ void shmfs_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 	struct inode *in = shmfs_inode(req, ino);
 	char path[64];
 
-	shmfs_fd_path(in->fd, path, sizeof(path));
+	store_fd_path(in->fd, path, sizeof(path));
 	if (strcmp(name, STORE_LIFETIME_XATTR) == 0 && in->type == S_IFREG &&
 	    !shmfs_is_declared(shmfs_data(req), in)) {
 		/* Back to the store's lifetime. */

@@ -51,9 +51,6 @@ int shmfs_open_rw(int fd);
 /* A new open of in's backing object with flags: an fd, or -errno. */
 int shmfs_open_backing(struct inode *in, int flags);
 
-/* "/proc/self/fd/N" for an O_PATH fd, to reach the object by path. */
-void shmfs_fd_path(int fd, char *buf, size_t len);
-
 /* Flags for the daemon's own open of a backing object for an open with flags. */
 int shmfs_backing_flags(int flags);
 

@@ -82,6 +82,11 @@ const char *store_backend_name(enum store_backend backend)
 	return backend == STORE_SHM ? "shm" : "file";
 }
 
+void store_fd_path(int fd, char *buf, size_t len)
+{
+	snprintf(buf, len, "/proc/self/fd/%d", fd);
+}
+
 int store_parse_lifetime(const char *value, size_t len, enum lifetime *out)
 {
 	static const enum lifetime all[] = { LIFETIME_KERNEL, LIFETIME_DISK, LIFETIME_MOUNT,
@@ -107,7 +112,7 @@ enum lifetime store_lifetime_of(const struct store *st, int fd)
 	n = fgetxattr(fd, STORE_LIFETIME_XATTR, value, sizeof(value));
 	if (n < 0 && errno == EBADF) {
 		/* O_PATH fds have no fgetxattr: go through the path. */
-		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+		store_fd_path(fd, path, sizeof(path));
 		n = getxattr(path, STORE_LIFETIME_XATTR, value, sizeof(value));
 	}
 	if (n > 0 && store_parse_lifetime(value, (size_t)n, &lt) == 0)
@@ -192,7 +197,7 @@ int store_create_file(int dirfd, const char *name, mode_t mode, uid_t uid, gid_t
 	if (fd < 0)
 		return -errno;
 	rc = store_complete_file(fd, mode, uid, gid, size);
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	store_fd_path(fd, path, sizeof(path));
 	if (!rc && linkat(AT_FDCWD, path, dirfd, name, AT_SYMLINK_FOLLOW))
 		rc = -errno;
 	if (rc) {

@@ -43,6 +43,10 @@ int store_type_shown(mode_t mode);
 
 const char *store_backend_name(enum store_backend backend);
 
+/* "/proc/self/fd/N": a path that reaches the object behind fd, O_PATH fds
+ * too, for the calls that take no fd (xattrs of O_PATH fds, reopening). */
+void store_fd_path(int fd, char *buf, size_t len);
+
 /* Make the regular file name in dirfd, owned by uid:gid ((uid_t)-1 and
  * (gid_t)-1 keep the maker's), with mode and size, all at once: the file is
  * made unnamed (O_TMPFILE) and linked in only when complete, so that a
