@@ -32,6 +32,7 @@ static void inode_free(struct inode *in)
 {
 	close(in->fd);
 	pthread_mutex_destroy(&in->lock);
+	free(in->wlog);
 	free(in);
 }
 

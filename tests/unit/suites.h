@@ -10,5 +10,6 @@ Suite *inode_suite(void);
 Suite *quota_suite(void);
 Suite *stores_suite(void);
 Suite *grafts_suite(void);
+Suite *writelog_suite(void);
 
 #endif

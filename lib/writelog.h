@@ -1,0 +1,32 @@
+/* writelog.h: page writeback must not undo a write() it raced (cached mode). */
+#ifndef SHMFS_WRITELOG_H
+#define SHMFS_WRITELOG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct inode;
+
+struct writelog_range {
+	uint64_t start, end; /* end is exclusive */
+};
+
+/* A write() of [off, off + len) of in is about to reach the backing object.
+ * Returns a handle for writelog_done, or -1 (not logged: no memory). */
+int writelog_begin(struct inode *in, uint64_t off, uint64_t len);
+/* ... and has reached it. */
+void writelog_done(struct inode *in, int handle);
+
+/* A READ of [off, off + len) is about to be served from the backing object. */
+void writelog_read(struct inode *in, uint64_t off, uint64_t len);
+
+/* The parts of a writeback of [off, off + len) that must not be written: bytes
+ * of logged writes that are newer than the kernel's copy of their page.
+ * Returns how many ranges (merged, in order) *skip holds; free(*skip). */
+size_t writelog_stale(struct inode *in, uint64_t off, uint64_t len,
+		      struct writelog_range **skip);
+
+/* in has no open files left: forget its log. Called with in->lock held. */
+void writelog_drop(struct inode *in);
+
+#endif
