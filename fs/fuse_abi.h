@@ -12,6 +12,7 @@
 #define SHMFS_FUSE_WRITEBACK_CACHE (1u << 16)   /* fuse_init_in/out.flags */
 #define SHMFS_FUSE_HANDLE_KILLPRIV_V2 (1u << 28)
 #define SHMFS_FUSE_INIT_EXT (1u << 30)          /* flags2 is valid */
+#define SHMFS_FUSE_DIRECT_IO_ALLOW_MMAP_FLAGS2 (1u << 4) /* bit 36, Linux 6.6+ */
 #define SHMFS_FUSE_PASSTHROUGH_FLAGS2 (1u << 5) /* flag bit 37, in flags2 */
 #define SHMFS_FOPEN_DIRECT_IO (1u << 0)
 #define SHMFS_FOPEN_NOFLUSH (1u << 5)
@@ -27,6 +28,40 @@ struct shmfs_fuse_in_header {
 	uint32_t pid;
 	uint16_t total_extlen;
 	uint16_t padding;
+};
+
+/* What order.c reads of the requests that read or change a file's data. */
+#define SHMFS_FUSE_SETATTR 4
+#define SHMFS_FUSE_OPEN 14
+#define SHMFS_FUSE_READ 15
+#define SHMFS_FUSE_WRITE 16
+#define SHMFS_FUSE_FALLOCATE 43
+#define SHMFS_FATTR_SIZE (1u << 3)
+
+struct shmfs_fuse_rw_in { /* the start of fuse_read_in and fuse_write_in */
+	uint64_t fh;
+	uint64_t offset;
+	uint32_t size;
+};
+
+struct shmfs_fuse_setattr_in { /* the start of fuse_setattr_in */
+	uint32_t valid;
+	uint32_t padding;
+	uint64_t fh;
+	uint64_t size;
+};
+
+struct shmfs_fuse_fallocate_in {
+	uint64_t fh;
+	uint64_t offset;
+	uint64_t length;
+	uint32_t mode;
+	uint32_t padding;
+};
+
+struct shmfs_fuse_open_in {
+	uint32_t flags;
+	uint32_t open_flags;
 };
 
 struct shmfs_fuse_out_header {

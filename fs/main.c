@@ -371,9 +371,6 @@ static int shmfs_loop(struct shmfs *fs, int single_thread)
 static void shmfs_init(void *userdata, struct fuse_conn_info *conn)
 {
 	(void)userdata;
-	/* Replies to READ can be spliced from the backing object. */
-	if (conn->capable & FUSE_CAP_SPLICE_WRITE)
-		conn->want |= FUSE_CAP_SPLICE_WRITE | FUSE_CAP_SPLICE_MOVE;
 	/* Writeback cache would let the kernel trust its own sizes over the
 	 * backing object's, and it rules out passthrough. */
 	conn->want &= ~FUSE_CAP_WRITEBACK_CACHE;
@@ -388,6 +385,7 @@ static void shmfs_destroy(struct shmfs *fs, int unmounted)
 		itable_destroy(&fs->inodes);
 	if (fs->stores.grafts)
 		stores_close(&fs->stores, unmounted);
+	order_destroy(&fs->order);
 }
 
 int main(int argc, char *argv[])
@@ -446,6 +444,7 @@ int main(int argc, char *argv[])
 	 * the caller's umask). */
 	umask(0);
 	shmfs_raise_nofile();
+	order_init(&fs.order);
 	if (shmfs_open_root(&fs))
 		goto out_fs;
 
@@ -475,6 +474,10 @@ int main(int argc, char *argv[])
 		log_info("data path: kernel passthrough (zero-copy)");
 	else
 		log_info("data path: cached (%s)", fs.passthrough_why);
+	if (!fs.cached_direct_io)
+		log_warnx("the kernel lacks FUSE_DIRECT_IO_ALLOW_MMAP (Linux 6.6+): cached-mode "
+			  "write() goes through the page cache, which can race writeback of mapped "
+			  "pages (docs/RELIABILITY.md, BUG-1)");
 	shmfs_notify("READY=1");
 
 	rc = shmfs_loop(&fs, a.single_thread);

@@ -6,7 +6,17 @@
  *  - passthrough: the kernel does read/write/mmap on the backing object
  *    itself; all opens share one backing id, closed after the last release.
  *  - cached: the FUSE page cache holds the shared pages; READ/WRITE come here
- *    and are served from the backing fd.
+ *    and are served from the backing fd. Where the kernel allows it
+ *    (FUSE_DIRECT_IO_ALLOW_MMAP, Linux 6.6+) these opens are FOPEN_DIRECT_IO:
+ *    read() and write() go straight to the daemon and only mappings use the
+ *    page cache; the kernel writes back and drops the cached pages of the
+ *    range around each read() and write(). Write-through instead (write()
+ *    copying into the page cache, then sending WRITE) races the writeback of
+ *    pages dirtied through a mapping: writeback of the page at the end of
+ *    the file zeroes its tail beyond the old size while an extending write()
+ *    is in flight, wiping the new bytes in the cache (and in the WRITE, whose
+ *    data are those very pages, if it is not read yet); BUG-1 in
+ *    docs/RELIABILITY.md. Older kernels get write-through, and a warning.
  *
  * There is no FLUSH handler: closing a backing object does nothing a close
  * of the FUSE file needs (its dirty pages the kernel writes back before it
@@ -17,11 +27,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "log.h"
 #include "passthrough.h"
+#include "writelog.h"
 
 /* The one place that picks an inode's mode. A process-lifetime segment is
  * always cached: only then does the kernel release the FUSE file when the
@@ -101,6 +114,7 @@ static void shmfs_io_end(struct shmfs *fs, struct inode *in)
 			passthrough_backing_close(fs, in->backing_id);
 		in->backing_id = 0;
 		in->io = INODE_IO_CLOSED;
+		writelog_drop(in);
 		/* RELEASE of the last file comes after the last close and the
 		 * last munmap: a mapping holds its file. */
 		if (shmfs_lifetime(in) == LIFETIME_PROCESS)
@@ -149,6 +163,7 @@ static void shmfs_reply_opened(fuse_req_t req, struct inode *in, const struct fu
 		/* Without keep_cache the kernel drops every cached page of the
 		 * inode on open, under other processes' mappings too. */
 		fi->keep_cache = 1;
+		fi->direct_io = fs->cached_direct_io;
 		rc = e ? fuse_reply_create(req, e, fi) : fuse_reply_open(req, fi);
 	}
 	if (rc == -ENOENT) {
@@ -230,7 +245,10 @@ void shmfs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct shmfs *fs = shmfs_data(req);
 	struct inode *in = shmfs_inode(req, ino);
-	int fd = shmfs_file_fd(fs, in, fi->flags);
+	int fd;
+
+	order_wait(&fs->order);
+	fd = shmfs_file_fd(fs, in, fi->flags);
 
 	if (fd < 0) {
 		fuse_reply_err(req, -fd);
@@ -240,50 +258,171 @@ void shmfs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	shmfs_reply_opened(req, in, NULL, fi, shmfs_io_begin(fs, in, fd));
 }
 
+/* A thread's buffer for READ replies, kept while the thread lives. An
+ * fd-backed reply (fuse_reply_data) took libfuse's copying path here every
+ * time (measured: it never spliced), which allocates a buffer of the reply's
+ * size per reply; those, of every size up to max_read and in every thread's
+ * arena, fragmented the heap and the daemon's RSS crept up. */
+struct read_buf {
+	char *mem;
+	size_t cap;
+};
+
+static pthread_key_t read_buf_key;
+static pthread_once_t read_buf_once = PTHREAD_ONCE_INIT;
+
+static void read_buf_free(void *p)
+{
+	struct read_buf *b = p;
+
+	if (b->mem)
+		munmap(b->mem, b->cap);
+	free(b);
+}
+
+static void read_buf_key_make(void)
+{
+	if (pthread_key_create(&read_buf_key, read_buf_free))
+		log_warnx("no thread key for read buffers");
+}
+
+static char *read_buf_get(size_t size)
+{
+	struct read_buf *b;
+	size_t cap = 64 * 1024;
+	void *mem;
+
+	pthread_once(&read_buf_once, read_buf_key_make);
+	b = pthread_getspecific(read_buf_key);
+	if (!b) {
+		b = calloc(1, sizeof(*b));
+		if (!b || pthread_setspecific(read_buf_key, b)) {
+			free(b);
+			return NULL;
+		}
+	}
+	if (b->cap >= size)
+		return b->mem;
+	while (cap < size)
+		cap *= 2;
+	mem = mmap(NULL, cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (mem == MAP_FAILED)
+		return NULL;
+	if (b->mem)
+		munmap(b->mem, b->cap);
+	b->mem = mem;
+	b->cap = cap;
+	return mem;
+}
+
 void shmfs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		struct fuse_file_info *fi)
 {
-	struct fuse_bufvec buf = FUSE_BUFVEC_INIT(size);
+	struct shmfs *fs = shmfs_data(req);
+	char *mem = read_buf_get(size);
+	ssize_t n;
 
-	(void)ino;
-	/* An fd-backed reply: libfuse splices from the backing when it can. */
-	buf.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
-	buf.buf[0].fd = (int)fi->fh;
-	buf.buf[0].pos = off;
-	fuse_reply_data(req, &buf, FUSE_BUF_SPLICE_MOVE);
+	order_wait(&fs->order);
+	if (fs->cached_direct_io)
+		writelog_read(shmfs_inode(req, ino), (uint64_t)off, size);
+	if (!mem) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	n = pread((int)fi->fh, mem, size, off);
+	if (n < 0)
+		fuse_reply_err(req, errno);
+	else
+		fuse_reply_buf(req, mem, (size_t)n);
+}
+
+/* Write the size bytes of in_buf to fd at off, except the skip ranges (in
+ * order, within the write). */
+static ssize_t shmfs_write_except(int fd, struct fuse_bufvec *in_buf, off_t off, size_t size,
+				  const struct writelog_range *skip, size_t nskip)
+{
+	struct fuse_bufvec mem = FUSE_BUFVEC_INIT(size);
+	uint64_t pos = (uint64_t)off, end = (uint64_t)off + size;
+	ssize_t n;
+
+	mem.buf[0].mem = malloc(size);
+	if (!mem.buf[0].mem)
+		return -ENOMEM;
+	n = fuse_buf_copy(&mem, in_buf, 0);
+	if (n >= 0 && (size_t)n != size)
+		n = -EIO;
+	for (size_t i = 0; n >= 0 && i <= nskip; i++) {
+		uint64_t stop = i < nskip ? skip[i].start : end;
+		ssize_t w = 0;
+
+		if (stop > pos)
+			w = pwrite(fd, (char *)mem.buf[0].mem + (pos - (uint64_t)off), stop - pos,
+				   (off_t)pos);
+		if (w < 0 || (stop > pos && (uint64_t)w != stop - pos))
+			n = w < 0 ? -errno : -EIO;
+		if (i < nskip && skip[i].end > pos)
+			pos = skip[i].end;
+	}
+	free(mem.buf[0].mem);
+	return n;
+}
+
+/* The data half of WRITE. In cached mode with direct write(), a write()
+ * is logged, and a page writeback leaves out what the log says is newer
+ * than the kernel's copy of the page (writelog.c). */
+static ssize_t shmfs_write_data(struct shmfs *fs, struct inode *in, struct fuse_file_info *fi,
+				struct fuse_bufvec *in_buf, off_t off, size_t size)
+{
+	struct fuse_bufvec out = FUSE_BUFVEC_INIT(size);
+	struct writelog_range *skip = NULL;
+	size_t nskip = 0;
+	int handle = -1;
+	ssize_t n;
+
+	if (fs->cached_direct_io && fi->writepage)
+		nskip = writelog_stale(in, (uint64_t)off, size, &skip);
+	else if (fs->cached_direct_io)
+		handle = writelog_begin(in, (uint64_t)off, size);
+	if (nskip) {
+		n = shmfs_write_except((int)fi->fh, in_buf, off, size, skip, nskip);
+		free(skip);
+		return n;
+	}
+	out.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
+	out.buf[0].fd = (int)fi->fh;
+	out.buf[0].pos = off;
+	n = fuse_buf_copy(&out, in_buf, 0);
+	writelog_done(in, handle);
+	return n;
 }
 
 void shmfs_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *in_buf, off_t off,
 		     struct fuse_file_info *fi)
 {
 	struct shmfs *fs = shmfs_data(req);
-	struct fuse_bufvec out = FUSE_BUFVEC_INIT(fuse_buf_size(in_buf));
+	size_t size = fuse_buf_size(in_buf);
 	const struct limits *l = &fs->stores.limits;
 	int64_t charged = 0;
 	ssize_t n;
 	int err;
 
-	(void)ino;
+	order_wait(&fs->order);
 	if (quota_active(l)) {
 		/* Past max_segment_size a write is cut short, or refused. */
-		if (l->max_segment_size && (uint64_t)off + out.buf[0].size > l->max_segment_size) {
+		if (l->max_segment_size && (uint64_t)off + size > l->max_segment_size) {
 			if ((uint64_t)off >= l->max_segment_size) {
 				fuse_reply_err(req, EFBIG);
 				return;
 			}
-			out.buf[0].size = l->max_segment_size - (uint64_t)off;
+			size = l->max_segment_size - (uint64_t)off;
 		}
-		err = shmfs_charge_size(fs, (int)fi->fh, (uint64_t)off + out.buf[0].size, 0,
-					&charged);
+		err = shmfs_charge_size(fs, (int)fi->fh, (uint64_t)off + size, 0, &charged);
 		if (err) {
 			fuse_reply_err(req, err);
 			return;
 		}
 	}
-	out.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
-	out.buf[0].fd = (int)fi->fh;
-	out.buf[0].pos = off;
-	n = fuse_buf_copy(&out, in_buf, 0);
+	n = shmfs_write_data(fs, shmfs_inode(req, ino), fi, in_buf, off, size);
 	if (n < 0) {
 		stores_uncharge(&fs->stores, 0, charged);
 		fuse_reply_err(req, (int)-n);
@@ -308,6 +447,7 @@ void shmfs_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset, off
 	int err = 0;
 
 	(void)ino;
+	order_wait(&fs->order);
 	if (!(mode & (FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE)))
 		err = shmfs_charge_size(fs, (int)fi->fh, (uint64_t)offset + (uint64_t)length, 0,
 					&charged);

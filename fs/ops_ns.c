@@ -255,8 +255,10 @@ void shmfs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int valid,
 		   struct fuse_file_info *fi)
 {
 	struct inode *in = shmfs_inode(req, ino);
-	int err = shmfs_do_setattr(shmfs_data(req), in, fi ? (int)fi->fh : -1, attr, valid);
+	int err;
 
+	order_wait(&shmfs_data(req)->order);
+	err = shmfs_do_setattr(shmfs_data(req), in, fi ? (int)fi->fh : -1, attr, valid);
 	if (err) {
 		fuse_reply_err(req, err);
 		return;

@@ -44,7 +44,7 @@ static uint32_t passthrough_stack_depth(struct shmfs *fs)
 static ssize_t passthrough_io_read(int fd, void *buf, size_t len, void *userdata)
 {
 	struct shmfs *fs = userdata;
-	ssize_t n = read(fd, buf, len);
+	ssize_t n = order_read(&fs->order, fd, buf, len);
 	const struct shmfs_fuse_in_header *in = buf;
 	const struct shmfs_fuse_init_in *init = (const void *)(in + 1);
 
@@ -53,6 +53,8 @@ static ssize_t passthrough_io_read(int fd, void *buf, size_t len, void *userdata
 		fs->kernel_offers_passthrough = (init->flags & SHMFS_FUSE_INIT_EXT) &&
 						(init->flags2 & SHMFS_FUSE_PASSTHROUGH_FLAGS2);
 		fs->kernel_offers_killpriv_v2 = !!(init->flags & SHMFS_FUSE_HANDLE_KILLPRIV_V2);
+		fs->kernel_offers_dio_mmap = (init->flags & SHMFS_FUSE_INIT_EXT) &&
+					     (init->flags2 & SHMFS_FUSE_DIRECT_IO_ALLOW_MMAP_FLAGS2);
 	}
 	return n;
 }
@@ -72,6 +74,9 @@ static uint32_t *init_out_u32(struct iovec *iov, size_t offset)
  * mounts are always nosuid (those bits and file capabilities confer nothing
  * there), and it is documented.
  *
+ * FUSE_DIRECT_IO_ALLOW_MMAP: lets cached-mode files be FOPEN_DIRECT_IO and
+ * still be mapped shared (see ops_io.c for why they are).
+ *
  * Passthrough: the kernel refuses it with writeback cache. */
 static ssize_t passthrough_io_writev(int fd, struct iovec *iov, int count, void *userdata)
 {
@@ -83,6 +88,12 @@ static ssize_t passthrough_io_writev(int fd, struct iovec *iov, int count, void 
 	    iov[1].iov_len >= SHMFS_INIT_OUT_MAX_STACK_DEPTH + 4) {
 		if (fs->kernel_offers_killpriv_v2)
 			*init_out_u32(&iov[1], SHMFS_INIT_OUT_FLAGS) |= SHMFS_FUSE_HANDLE_KILLPRIV_V2;
+		if (fs->kernel_offers_dio_mmap) {
+			*init_out_u32(&iov[1], SHMFS_INIT_OUT_FLAGS) |= SHMFS_FUSE_INIT_EXT;
+			*init_out_u32(&iov[1], SHMFS_INIT_OUT_FLAGS2) |=
+				SHMFS_FUSE_DIRECT_IO_ALLOW_MMAP_FLAGS2;
+			fs->cached_direct_io = 1;
+		}
 		if (fs->cfg.passthrough != PASSTHROUGH_OFF && fs->kernel_offers_passthrough &&
 		    passthrough_have_cap_sys_admin()) {
 			*init_out_u32(&iov[1], SHMFS_INIT_OUT_FLAGS) |= SHMFS_FUSE_INIT_EXT;
@@ -96,6 +107,8 @@ static ssize_t passthrough_io_writev(int fd, struct iovec *iov, int count, void 
 	if (fs->init_unique && count >= 1 && iov[0].iov_len >= sizeof(*out) &&
 	    out->unique == fs->init_unique)
 		fs->init_unique = 0;
+	if (count >= 1 && iov[0].iov_len >= sizeof(*out) && out->unique)
+		order_answered(&fs->order, out->unique);
 	return writev(fd, iov, count);
 }
 

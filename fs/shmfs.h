@@ -9,6 +9,7 @@
 
 #include "config.h"
 #include "inode.h"
+#include "order.h"
 #include "store.h"
 #include "stores.h"
 
@@ -19,14 +20,20 @@ struct shmfs {
 	struct inode_table inodes;
 	struct fuse_session *se;
 	double timeout;              /* entry and attribute timeout, seconds */
+	struct order order;          /* data requests in the kernel's order */
 
 	/* Passthrough state, fixed once FUSE_INIT is answered. */
 	int kernel_offers_passthrough; /* FUSE_INIT offered FUSE_PASSTHROUGH */
 	int kernel_offers_killpriv_v2; /* ... and FUSE_HANDLE_KILLPRIV_V2 */
+	int kernel_offers_dio_mmap;    /* ... and FUSE_DIRECT_IO_ALLOW_MMAP */
 	uint64_t init_unique;          /* unique of the FUSE_INIT request, or 0 */
 	int passthrough_negotiated;    /* the INIT reply asked for it */
 	int passthrough;               /* opens may use kernel passthrough */
 	char passthrough_why[256];     /* why not, when passthrough is 0 */
+	/* Cached-mode opens are FOPEN_DIRECT_IO (read/write to the daemon,
+	 * mappings in the page cache): the INIT reply asked for
+	 * FUSE_DIRECT_IO_ALLOW_MMAP. See ops_io.c. */
+	int cached_direct_io;
 };
 
 static inline struct shmfs *shmfs_data(fuse_req_t req)

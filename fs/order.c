@@ -1,0 +1,220 @@
+/* order.c: a segment's data requests are served in the order the kernel sent
+ * them, where that matters.
+ *
+ * The daemon serves requests on several threads, so a READ the kernel sent
+ * after a WRITE of the same bytes can be answered before that WRITE reaches
+ * the backing object. The kernel then caches the old bytes, in pages that a
+ * mapping may dirty later and write back over the new ones (BUG-1 in
+ * docs/RELIABILITY.md). So a READ, WRITE, size-changing SETATTR, FALLOCATE or
+ * O_TRUNC OPEN waits until every earlier request that changes an overlapping
+ * range of the same file has been answered. Nothing waits for READs: a READ
+ * answered late only returns newer bytes.
+ *
+ * "Earlier" is the order of the kernel's queue, which is the order read()
+ * takes requests from /dev/fuse: read() and noting the request happen under
+ * read_lock. The handler runs in the thread that read its request (libfuse's
+ * loops do both in one thread), which keeps it in a thread-local variable. A
+ * request stops blocking others when its reply is written (order_answered,
+ * from the session's writev), so no handler path can forget it. */
+#include "order.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fuse_abi.h"
+#include "log.h"
+
+/* Seconds a request waits for earlier ones before it goes ahead anyway; a
+ * wait that long means a request was lost, and serving beats hanging. */
+#define ORDER_PATIENCE 10
+
+struct order_entry {
+	uint64_t unique, nodeid, start, end; /* end is exclusive */
+	struct order_entry *next;
+};
+
+/* The request this thread read last, if it has to wait for others. */
+static __thread struct order_entry order_mine;
+static __thread int order_pending;
+
+void order_init(struct order *o)
+{
+	pthread_condattr_t ca;
+
+	pthread_mutex_init(&o->read_lock, NULL);
+	pthread_mutex_init(&o->lock, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&o->done, &ca);
+	pthread_condattr_destroy(&ca);
+	o->active = NULL;
+}
+
+void order_destroy(struct order *o)
+{
+	while (o->active) {
+		struct order_entry *e = o->active;
+
+		o->active = e->next;
+		free(e);
+	}
+	pthread_cond_destroy(&o->done);
+	pthread_mutex_destroy(&o->lock);
+	pthread_mutex_destroy(&o->read_lock);
+}
+
+/* r covers [off, off + len), up to the end of files. Returns 1. */
+static int order_span(struct order_entry *r, uint64_t off, uint64_t len)
+{
+	r->start = off;
+	r->end = off + len < off ? UINT64_MAX : off + len;
+	return 1;
+}
+
+/* The byte range a request reads or changes: 1 if it needs order, with
+ * *changes set when it changes data. */
+static int order_range(const struct shmfs_fuse_in_header *in, const char *arg, size_t argn,
+		       struct order_entry *r, int *changes)
+{
+	*changes = 1;
+	r->start = 0;
+	r->end = UINT64_MAX;
+	switch (in->opcode) {
+	case SHMFS_FUSE_READ:
+		*changes = 0;
+		/* fall through */
+	case SHMFS_FUSE_WRITE: {
+		struct shmfs_fuse_rw_in rw;
+
+		if (argn < sizeof(rw))
+			return 0;
+		memcpy(&rw, arg, sizeof(rw));
+		return order_span(r, rw.offset, rw.size);
+	}
+	case SHMFS_FUSE_FALLOCATE: {
+		struct shmfs_fuse_fallocate_in fa;
+
+		if (argn < sizeof(fa))
+			return 0;
+		memcpy(&fa, arg, sizeof(fa));
+		return order_span(r, fa.offset, fa.length);
+	}
+	case SHMFS_FUSE_SETATTR: { /* a new size: everything past it, or up to it */
+		struct shmfs_fuse_setattr_in sa;
+
+		if (argn < sizeof(sa))
+			return 0;
+		memcpy(&sa, arg, sizeof(sa));
+		return !!(sa.valid & SHMFS_FATTR_SIZE);
+	}
+	case SHMFS_FUSE_OPEN: {
+		struct shmfs_fuse_open_in op;
+
+		if (argn < sizeof(op))
+			return 0;
+		memcpy(&op, arg, sizeof(op));
+		return !!(op.flags & O_TRUNC);
+	}
+	default:
+		return 0;
+	}
+}
+
+/* Under read_lock: note the request just read. */
+static void order_note(struct order *o, const void *buf, size_t n)
+{
+	const struct shmfs_fuse_in_header *in = buf;
+	struct order_entry *e;
+	int changes;
+
+	order_pending = 0;
+	if (n < sizeof(*in) ||
+	    !order_range(in, (const char *)(in + 1), n - sizeof(*in), &order_mine, &changes))
+		return;
+	order_mine.unique = in->unique;
+	order_mine.nodeid = in->nodeid;
+	order_pending = 1;
+	if (!changes)
+		return;
+	e = malloc(sizeof(*e));
+	if (!e)
+		return; /* served unordered, which is all it can be */
+	*e = order_mine;
+	pthread_mutex_lock(&o->lock);
+	e->next = o->active;
+	o->active = e;
+	pthread_mutex_unlock(&o->lock);
+}
+
+static void order_unlock(void *mutex)
+{
+	pthread_mutex_unlock(mutex);
+}
+
+ssize_t order_read(struct order *o, int fd, void *buf, size_t len)
+{
+	ssize_t n;
+
+	pthread_mutex_lock(&o->read_lock);
+	/* libfuse cancels its idle workers at exit, and read() is where. */
+	pthread_cleanup_push(order_unlock, &o->read_lock);
+	n = read(fd, buf, len);
+	if (n > 0)
+		order_note(o, buf, (size_t)n);
+	else
+		order_pending = 0;
+	pthread_cleanup_pop(1);
+	return n;
+}
+
+/* Under lock: is an earlier change to an overlapping range unanswered? */
+static int order_blocked(const struct order *o, const struct order_entry *r)
+{
+	const struct order_entry *e;
+
+	for (e = o->active; e; e = e->next)
+		if (e->unique < r->unique && e->nodeid == r->nodeid && e->start < r->end &&
+		    r->start < e->end)
+			return 1;
+	return 0;
+}
+
+void order_wait(struct order *o)
+{
+	struct order_entry r = order_mine;
+	struct timespec until;
+	int rc = 0;
+
+	if (!order_pending)
+		return;
+	order_pending = 0;
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_sec += ORDER_PATIENCE;
+	pthread_mutex_lock(&o->lock);
+	while (rc != ETIMEDOUT && order_blocked(o, &r))
+		rc = pthread_cond_timedwait(&o->done, &o->lock, &until);
+	pthread_mutex_unlock(&o->lock);
+	if (rc == ETIMEDOUT)
+		log_warnx("request %llu waited %d s for an earlier one; serving it anyway",
+			  (unsigned long long)r.unique, ORDER_PATIENCE);
+}
+
+void order_answered(struct order *o, uint64_t unique)
+{
+	struct order_entry **pp, *e;
+
+	pthread_mutex_lock(&o->lock);
+	for (pp = &o->active; (e = *pp); pp = &e->next) {
+		if (e->unique == unique) {
+			*pp = e->next;
+			free(e);
+			pthread_cond_broadcast(&o->done);
+			break;
+		}
+	}
+	pthread_mutex_unlock(&o->lock);
+}
