@@ -50,15 +50,20 @@ def backing_entries(root):
     return sorted(out)
 
 
-def daemon_rss_kib(pid):
+def daemon_status(pid, field):
+    """An integer field of /proc/PID/status (VmRSS in KiB, Threads), or 0."""
     try:
         with open("/proc/%d/status" % pid) as f:
             for line in f:
-                if line.startswith("VmRSS:"):
+                if line.startswith(field + ":"):
                     return int(line.split()[1])
     except OSError:
         pass
     return 0
+
+
+def daemon_rss_kib(pid):
+    return daemon_status(pid, "VmRSS")
 
 
 def daemon_fds(pid):
@@ -262,6 +267,9 @@ class Mount:
 
     def fds(self):
         return daemon_fds(self.pid) if self.pid else 0
+
+    def threads(self):
+        return daemon_status(self.pid, "Threads") if self.pid else 0
 
     def leftovers(self):
         """Backing objects still present (the stores should be empty)."""
