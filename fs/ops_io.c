@@ -323,7 +323,11 @@ void shmfs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	ssize_t n;
 
 	order_wait(&fs->order);
-	if (fs->cached_direct_io)
+	/* Only a READ that fills the page cache makes its pages fresh in the
+	 * write log; a read() of a direct-I/O file caches nothing. The kernel
+	 * sends a lock owner with direct reads (current->files) and none with
+	 * page-cache reads (fault, readahead). */
+	if (fs->cached_direct_io && fi->lock_owner == 0)
 		writelog_read(shmfs_inode(req, ino), (uint64_t)off, size);
 	if (!mem) {
 		fuse_reply_err(req, ENOMEM);

@@ -9,9 +9,10 @@
  * writeback sends the whole page, old bytes and all, after the write, and
  * the write is lost (BUG-1 in docs/RELIABILITY.md).
  *
- * So each direct write of an open segment is logged, each READ marks the
- * pages it serves as fresh for the logged writes already done, and a
- * writeback skips the bytes of any done write whose page was not read since:
+ * So each direct write of an open segment is logged, each READ that fills the
+ * page cache marks the pages it serves as fresh for the logged writes already
+ * done, and a writeback skips the bytes of any done write whose page was not
+ * read since:
  * the page's copy of them is older than the write, or was stored through a
  * mapping while the write ran, a race that either outcome answers. The
  * kernel drops such pages before the write() returns, so the last few writes

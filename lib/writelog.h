@@ -17,7 +17,8 @@ int writelog_begin(struct inode *in, uint64_t off, uint64_t len);
 /* ... and has reached it. */
 void writelog_done(struct inode *in, int handle);
 
-/* A READ of [off, off + len) is about to be served from the backing object. */
+/* A READ of [off, off + len) that fills the kernel's page cache (not a
+ * direct read) is about to be served from the backing object. */
 void writelog_read(struct inode *in, uint64_t off, uint64_t len);
 
 /* The parts of a writeback of [off, off + len) that must not be written: bytes
