@@ -301,7 +301,7 @@ static char *read_buf_get(size_t size)
 			return NULL;
 		}
 	}
-	if (b->cap >= size)
+	if (b->mem && b->cap >= size)
 		return b->mem;
 	while (cap < size)
 		cap *= 2;
