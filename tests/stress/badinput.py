@@ -235,7 +235,7 @@ def option_garbage(shmfs, res, tmp, tag):
 
 def failed_mounts(shmfs, res, tmp, tag, quick):
     """Configs and options that must not mount: exit 1, no mount left."""
-    mnt = tempfile.mkdtemp(prefix="shmfs-bad-mnt-")
+    mnt = os.path.realpath(tempfile.mkdtemp(prefix="shmfs-bad-mnt-"))
     shm = tempfile.mkdtemp(prefix="shmfs-bad-", dir="/dev/shm")
     cases = [(["-o", "max_segments=abc"], "none", mnt, "-o:"),
              (["-o", "passthrough=maybe"], "none", mnt, "-o:"),
@@ -318,7 +318,7 @@ def phase_badinput(ctx, res):
     if not ctx.quick and ctx.asan_shmfs and os.access(ctx.asan_shmfs, os.X_OK):
         binaries.append(("[asan] ", ctx.asan_shmfs))
     for tag, shmfs in binaries:
-        tmp = tempfile.mkdtemp(prefix="shmfs-badinput-")
+        tmp = os.path.realpath(tempfile.mkdtemp(prefix="shmfs-badinput-"))
         try:
             before = res.bad_inputs
             bad = key_garbage(shmfs, res, tmp, tag)

@@ -13,8 +13,13 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import time
+
+# The integration suite's mount-table reader serves here too.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
+from harness import mounts_at  # noqa: E402
 
 MOUNT_TIMEOUT = 10.0
 FUSECTL = "/sys/fs/fuse/connections"
@@ -23,17 +28,11 @@ _live = []
 
 
 def mountinfo(path):
-    """(major:minor, fstype) of the mount on path, or None."""
-    path = os.path.realpath(path)
-    found = None
-    with open("/proc/self/mountinfo") as f:
-        for line in f:
-            fields = line.split()
-            sep = fields.index("-")
-            point = fields[4].encode().decode("unicode_escape")
-            if point == path:
-                found = (fields[2], fields[sep + 1])  # the last one is on top
-    return found
+    """(major:minor, fstype) of the mount on path (absolute, free of
+    symlinks: every mountpoint here is a mkdtemp one), or None. Not
+    resolved with realpath, which would stat a mount whose daemon may hang."""
+    found = mounts_at(path)
+    return found[-1] if found else None  # the last one is on top
 
 
 def is_mounted(path):
@@ -94,7 +93,8 @@ class Mount:
         self.options = list(options)
         self.env = env
         self.prefix = "shmfs." if prefix is None else prefix
-        self.mountpoint = tempfile.mkdtemp(prefix="shmfs-%s-mnt-" % tag)
+        # Resolved now, while nothing is mounted there (see mountinfo).
+        self.mountpoint = os.path.realpath(tempfile.mkdtemp(prefix="shmfs-%s-mnt-" % tag))
         self.shm_dir = tempfile.mkdtemp(prefix="shmfs-%s-" % tag, dir="/dev/shm")
         self.tmp = tempfile.mkdtemp(prefix="shmfs-%s-cfg-" % tag)
         self.disk_dir = None
