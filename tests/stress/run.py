@@ -324,7 +324,7 @@ def stress_run(ctx, res, shmfs, mode, nproc, seconds, tag, asan=False):
                       "RSS grew by %d KiB over the run: %s" % (grow, samples[::max(1, len(samples) // 12)]))
             res.check("%s: daemon fds back to where they started (%d -> %d)"
                       % (name, first_fds, end_fds), end_fds <= first_fds + 2,
-                      "the daemon holds %d fds, %d at the start (not counting splice pipes)"
+                      "the daemon holds %d fds, %d at the start"
                       % (end_fds, first_fds))
         check_unmount(res, m, name, asan=asan)
 
