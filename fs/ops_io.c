@@ -380,13 +380,13 @@ static ssize_t shmfs_write_data(struct shmfs *fs, struct inode *in, struct fuse_
 	struct fuse_bufvec out = FUSE_BUFVEC_INIT(size);
 	struct writelog_range *skip = NULL;
 	size_t nskip = 0;
-	int handle = -1;
+	uint64_t logged = 0;
 	ssize_t n;
 
 	if (fs->cached_direct_io && fi->writepage)
 		nskip = writelog_stale(in, (uint64_t)off, size, &skip);
 	else if (fs->cached_direct_io)
-		handle = writelog_begin(in, (uint64_t)off, size);
+		logged = writelog_begin(in, (uint64_t)off, size);
 	if (nskip) {
 		n = shmfs_write_except((int)fi->fh, in_buf, off, size, skip, nskip);
 		free(skip);
@@ -396,7 +396,7 @@ static ssize_t shmfs_write_data(struct shmfs *fs, struct inode *in, struct fuse_
 	out.buf[0].fd = (int)fi->fh;
 	out.buf[0].pos = off;
 	n = fuse_buf_copy(&out, in_buf, 0);
-	writelog_done(in, handle);
+	writelog_done(in, logged);
 	return n;
 }
 

@@ -36,8 +36,7 @@ struct wlog_entry {
 };
 
 struct writelog {
-	uint64_t next_id;
-	unsigned next;       /* the slot to use next */
+	uint64_t last_id;    /* entry id goes in slot (id - 1) % WLOG_ENTRIES */
 	struct wlog_entry e[WLOG_ENTRIES];
 };
 
@@ -59,14 +58,14 @@ static int wlog_pages(const struct wlog_entry *e, uint64_t off, uint64_t len, ui
 	return 1;
 }
 
-int writelog_begin(struct inode *in, uint64_t off, uint64_t len)
+uint64_t writelog_begin(struct inode *in, uint64_t off, uint64_t len)
 {
 	struct writelog *wl;
 	struct wlog_entry *e;
-	int slot;
+	uint64_t id;
 
 	if (!len)
-		return -1;
+		return 0;
 	/* One entry covers WLOG_PAGES pages; FUSE never sends more at once. */
 	if (page_of(off + len - 1) - page_of(off) >= WLOG_PAGES)
 		len = (uint64_t)WLOG_PAGES * WLOG_PAGE - off % WLOG_PAGE;
@@ -76,29 +75,30 @@ int writelog_begin(struct inode *in, uint64_t off, uint64_t len)
 		wl = in->wlog = calloc(1, sizeof(*wl));
 	if (!wl) {
 		pthread_mutex_unlock(&in->lock);
-		return -1;
+		return 0;
 	}
-	slot = (int)wl->next;
-	wl->next = (wl->next + 1) % WLOG_ENTRIES;
-	e = &wl->e[slot];
+	id = ++wl->last_id;
+	e = &wl->e[(id - 1) % WLOG_ENTRIES];
 	memset(e, 0, sizeof(*e));
-	e->id = ++wl->next_id;
+	e->id = id;
 	e->start = off;
 	e->end = off + len;
 	pthread_mutex_unlock(&in->lock);
-	return slot;
+	return id;
 }
 
-void writelog_done(struct inode *in, int handle)
+void writelog_done(struct inode *in, uint64_t id)
 {
 	struct writelog *wl;
 
-	if (handle < 0)
+	if (!id)
 		return;
 	pthread_mutex_lock(&in->lock);
 	wl = in->wlog;
-	if (wl)
-		wl->e[handle].done = 1;
+	/* Its slot may hold a later write by now (more than WLOG_ENTRIES in
+	 * flight, as asynchronous direct I/O can have): then it is gone. */
+	if (wl && wl->e[(id - 1) % WLOG_ENTRIES].id == id)
+		wl->e[(id - 1) % WLOG_ENTRIES].done = 1;
 	pthread_mutex_unlock(&in->lock);
 }
 

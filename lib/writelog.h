@@ -12,10 +12,10 @@ struct writelog_range {
 };
 
 /* A write() of [off, off + len) of in is about to reach the backing object.
- * Returns a handle for writelog_done, or -1 (not logged: no memory). */
-int writelog_begin(struct inode *in, uint64_t off, uint64_t len);
+ * Returns its id for writelog_done, or 0 (not logged: no memory). */
+uint64_t writelog_begin(struct inode *in, uint64_t off, uint64_t len);
 /* ... and has reached it. */
-void writelog_done(struct inode *in, int handle);
+void writelog_done(struct inode *in, uint64_t id);
 
 /* A READ of [off, off + len) that fills the kernel's page cache (not a
  * direct read) is about to be served from the backing object. */

@@ -76,7 +76,7 @@ END_TEST
 /* A READ served while the write runs may have got either bytes. */
 START_TEST(test_read_during_the_write_does_not_make_the_page_fresh)
 {
-	int h = writelog_begin(&in, 100, 50);
+	uint64_t h = writelog_begin(&in, 100, 50);
 
 	writelog_read(&in, 0, PG);
 	writelog_done(&in, h);
