@@ -64,7 +64,7 @@ static uint32_t *init_out_u32(struct iovec *iov, size_t offset)
 	return (uint32_t *)((char *)iov->iov_base + offset);
 }
 
-/* Patches the FUSE_INIT reply (iov[1] is fuse_init_out).
+/* Patches the FUSE_INIT reply, whose fuse_init_out is init_out.
  *
  * FUSE_HANDLE_KILLPRIV_V2: without it FUSE keeps SB_NOSEC off, and the
  * kernel asks the daemon for "security.capability" before every write(2),
@@ -78,37 +78,39 @@ static uint32_t *init_out_u32(struct iovec *iov, size_t offset)
  * still be mapped shared (see ops_io.c for why they are).
  *
  * Passthrough: the kernel refuses it with writeback cache. */
+static void passthrough_patch_init(struct shmfs *fs, struct iovec *init_out)
+{
+	if (fs->kernel_offers_killpriv_v2)
+		*init_out_u32(init_out, SHMFS_INIT_OUT_FLAGS) |= SHMFS_FUSE_HANDLE_KILLPRIV_V2;
+	if (fs->kernel_offers_dio_mmap) {
+		*init_out_u32(init_out, SHMFS_INIT_OUT_FLAGS) |= SHMFS_FUSE_INIT_EXT;
+		*init_out_u32(init_out, SHMFS_INIT_OUT_FLAGS2) |= SHMFS_FUSE_DIRECT_IO_ALLOW_MMAP_FLAGS2;
+		fs->cached_direct_io = 1;
+	}
+	if (fs->cfg.passthrough != PASSTHROUGH_OFF && fs->kernel_offers_passthrough &&
+	    passthrough_have_cap_sys_admin()) {
+		*init_out_u32(init_out, SHMFS_INIT_OUT_FLAGS) |= SHMFS_FUSE_INIT_EXT;
+		*init_out_u32(init_out, SHMFS_INIT_OUT_FLAGS) &= ~SHMFS_FUSE_WRITEBACK_CACHE;
+		*init_out_u32(init_out, SHMFS_INIT_OUT_FLAGS2) |= SHMFS_FUSE_PASSTHROUGH_FLAGS2;
+		*init_out_u32(init_out, SHMFS_INIT_OUT_MAX_STACK_DEPTH) = passthrough_stack_depth(fs);
+		fs->passthrough_negotiated = 1;
+	}
+}
+
 static ssize_t passthrough_io_writev(int fd, struct iovec *iov, int count, void *userdata)
 {
 	struct shmfs *fs = userdata;
 	const struct shmfs_fuse_out_header *out = iov[0].iov_base;
 
-	if (fs->init_unique && count >= 2 && iov[0].iov_len >= sizeof(*out) &&
-	    out->unique == fs->init_unique && out->error == 0 &&
-	    iov[1].iov_len >= SHMFS_INIT_OUT_MAX_STACK_DEPTH + 4) {
-		if (fs->kernel_offers_killpriv_v2)
-			*init_out_u32(&iov[1], SHMFS_INIT_OUT_FLAGS) |= SHMFS_FUSE_HANDLE_KILLPRIV_V2;
-		if (fs->kernel_offers_dio_mmap) {
-			*init_out_u32(&iov[1], SHMFS_INIT_OUT_FLAGS) |= SHMFS_FUSE_INIT_EXT;
-			*init_out_u32(&iov[1], SHMFS_INIT_OUT_FLAGS2) |=
-				SHMFS_FUSE_DIRECT_IO_ALLOW_MMAP_FLAGS2;
-			fs->cached_direct_io = 1;
-		}
-		if (fs->cfg.passthrough != PASSTHROUGH_OFF && fs->kernel_offers_passthrough &&
-		    passthrough_have_cap_sys_admin()) {
-			*init_out_u32(&iov[1], SHMFS_INIT_OUT_FLAGS) |= SHMFS_FUSE_INIT_EXT;
-			*init_out_u32(&iov[1], SHMFS_INIT_OUT_FLAGS) &= ~SHMFS_FUSE_WRITEBACK_CACHE;
-			*init_out_u32(&iov[1], SHMFS_INIT_OUT_FLAGS2) |= SHMFS_FUSE_PASSTHROUGH_FLAGS2;
-			*init_out_u32(&iov[1], SHMFS_INIT_OUT_MAX_STACK_DEPTH) =
-				passthrough_stack_depth(fs);
-			fs->passthrough_negotiated = 1;
-		}
-	}
-	if (fs->init_unique && count >= 1 && iov[0].iov_len >= sizeof(*out) &&
-	    out->unique == fs->init_unique)
+	if (count < 1 || iov[0].iov_len < sizeof(*out) || !out->unique)
+		return writev(fd, iov, count); /* a notification */
+	if (fs->init_unique && out->unique == fs->init_unique) {
+		if (count >= 2 && out->error == 0 &&
+		    iov[1].iov_len >= SHMFS_INIT_OUT_MAX_STACK_DEPTH + 4)
+			passthrough_patch_init(fs, &iov[1]);
 		fs->init_unique = 0;
-	if (count >= 1 && iov[0].iov_len >= sizeof(*out) && out->unique)
-		order_answered(&fs->order, out->unique);
+	}
+	order_answered(&fs->order, out->unique);
 	return writev(fd, iov, count);
 }
 
