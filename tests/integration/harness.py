@@ -29,11 +29,22 @@ HELPERS = os.environ.get("SHMFS_HELPERS", "")
 MOUNT_TIMEOUT = 10.0   # seconds until a mount must be live
 CMD_TIMEOUT = 20.0     # default for every client command
 NOBODY = 65534
+# Two unprivileged users of their own for the trust tests: numeric ids that no
+# account has (setpriv needs none), so nothing is added to /etc/passwd.
+ATTACKER = 61001
+VICTIM = 61002
 
 # Clients run a system python, which user nobody can execute (a python under
 # /root may not be reachable for that user).
 PYTHON = "/usr/bin/python3" if os.access("/usr/bin/python3", os.X_OK) else sys.executable
-AS_NOBODY = ["setpriv", "--reuid=%d" % NOBODY, "--regid=%d" % NOBODY, "--clear-groups"]
+
+
+def as_user(uid):
+    """The setpriv prefix that runs a command as uid (and gid uid), no groups."""
+    return ["setpriv", "--reuid=%d" % uid, "--regid=%d" % uid, "--clear-groups"]
+
+
+AS_NOBODY = as_user(NOBODY)
 
 _live_mounts = set()   # every Mount not yet torn down, for the runner's last sweep
 
@@ -62,7 +73,8 @@ def random_token(n=8):
 def run(args, user=None, input=None, timeout=CMD_TIMEOUT, umask=None, shell=False,
         env=None, cwd="/"):
     """Run a client command to completion and return the CompletedProcess
-    (text mode, stdout and stderr captured). user="nobody" runs it as 65534.
+    (text mode, stdout and stderr captured). user="nobody" runs it as 65534,
+    a number as that uid (and gid).
     A command that outlives timeout is killed and fails the calling test."""
     if shell:
         script = args if umask is None else "umask %03o; %s" % (umask, args)
@@ -71,6 +83,8 @@ def run(args, user=None, input=None, timeout=CMD_TIMEOUT, umask=None, shell=Fals
         args = ["/bin/sh", "-c", 'umask %03o; exec "$@"' % umask, "sh"] + list(args)
     if user == "nobody":
         args = AS_NOBODY + list(args)
+    elif isinstance(user, int):
+        args = as_user(user) + list(args)
     elif user is not None:
         raise ValueError("unknown user %r" % user)
     # its own process group, so that a timeout also ends what a shell started
@@ -143,6 +157,8 @@ class Client:
     def __init__(self, args, user=None):
         if user == "nobody":
             args = AS_NOBODY + list(args)
+        elif isinstance(user, int):
+            args = as_user(user) + list(args)
         self.args = args
         self.proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, cwd="/", start_new_session=True)
@@ -556,6 +572,16 @@ class ShmfsTestCase(unittest.TestCase):
         self.addCleanup(m.stop)
         m.start()
         return m
+
+    def shared_mount(self, **kw):
+        """A root daemon with allow_other over a fresh 1777 shm_dir, on a
+        mount point every user can reach: the setup the trust tests attack."""
+        kw.setdefault("shm_dir", self.shm_dir(mode=0o1777))
+        mnt = self.mountpoint()
+        os.chmod(mnt, 0o755)
+        kw.setdefault("mountpoint", mnt)
+        kw["options"] = ["allow_other"] + list(kw.get("options", ()))
+        return self.mount(**kw)
 
     def shm_dir(self, owner=None, mode=None):
         d = make_shm_dir(owner, mode)
