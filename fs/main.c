@@ -2,6 +2,7 @@
 #include "shmfs.h"
 
 #include <errno.h>
+#include <grp.h>
 #include <fcntl.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -210,6 +211,20 @@ static int shmfs_load_config(struct config *cfg, const char *path)
 /* One O_PATH fd per inode the kernel knows of, one more per open file (a
  * cached-mode mapping keeps its file open): use all the fds the system
  * allows, up to fs.nr_open when privileged. */
+/* An integer sysctl, or 0 when it cannot be read. */
+static int shmfs_sysctl_int(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	int v = 0;
+
+	if (f) {
+		if (fscanf(f, "%d", &v) != 1)
+			v = 0;
+		fclose(f);
+	}
+	return v;
+}
+
 static void shmfs_raise_nofile(void)
 {
 	struct rlimit rl;
@@ -443,7 +458,12 @@ int main(int argc, char *argv[])
 	/* New objects get exactly the mode the kernel sends (already masked by
 	 * the caller's umask). */
 	umask(0);
+	/* A root daemon's threads act as callers now and then (creds.c) and
+	 * then go back to no supplementary groups: start with none. */
+	if (geteuid() == 0 && setgroups(0, NULL))
+		log_warn("dropping supplementary groups");
 	shmfs_raise_nofile();
+	fs.protected_regular = shmfs_sysctl_int("/proc/sys/fs/protected_regular");
 	order_init(&fs.order);
 	if (shmfs_open_root(&fs))
 		goto out_fs;

@@ -83,27 +83,27 @@ static enum inode_io shmfs_io_begin(struct shmfs *fs, struct inode *in, int fd)
 	return io;
 }
 
-/* Remove a process-lifetime segment whose last user is gone: by the path
- * its O_PATH fd has now, if that path still names this very object. */
+/* Remove a process-lifetime segment whose last user is gone: by the name
+ * it has now, reached from its store's top without following a symlink,
+ * if that name still holds this very object (store_unlink_fd). */
 static void shmfs_remove_process_segment(struct shmfs *fs, struct inode *in)
 {
-	char link[64], path[PATH_MAX];
 	struct stat st;
-	ssize_t n;
+	int rc;
 
-	store_fd_path(in->fd, link, sizeof(link));
-	n = readlink(link, path, sizeof(path) - 1);
-	if (n <= 0)
+	if (fstat(in->fd, &st))
 		return;
-	path[n] = '\0';
-	if (lstat(path, &st) || st.st_dev != in->dev || st.st_ino != in->ino)
+	rc = store_unlink_fd(in->store, in->fd);
+	if (rc == -ENOENT || rc == -ESTALE)
 		return; /* unlinked already, or the name is someone else's now */
-	if (unlink(path)) {
-		log_warn("removing process-lifetime segment %s", path);
+	if (rc) {
+		log_warnx("not removing process-lifetime segment (inode %lu): %s",
+			  (unsigned long)st.st_ino, strerror(-rc));
 		return;
 	}
 	stores_uncharge(&fs->stores, 1, st.st_size);
-	log_debug("removed %s: its last user is gone", path);
+	log_debug("removed process-lifetime segment (inode %lu): its last user is gone",
+		  (unsigned long)st.st_ino);
 }
 
 static void shmfs_io_end(struct shmfs *fs, struct inode *in)
@@ -210,6 +210,70 @@ void shmfs_file_fd_close(struct inode *in, int fd)
 		close(fd);
 }
 
+/* A CREATE that found name taken (someone made it since the kernel
+ * looked): the kernel, believing it made the file, checks nothing, so the
+ * daemon checks what the kernel's open of an existing file would. */
+static int shmfs_may_open_existing(fuse_req_t req, struct inode *dir,
+				   const struct stat *st, int flags)
+{
+	struct shmfs *fs = shmfs_data(req);
+	int mask = 0, err;
+	struct creds caller;
+	struct stat dst;
+
+	if (S_ISDIR(st->st_mode))
+		return EISDIR;
+	if ((flags & O_ACCMODE) != O_WRONLY)
+		mask |= R_OK;
+	if ((flags & O_ACCMODE) != O_RDONLY || (flags & O_TRUNC))
+		mask |= W_OK;
+	err = shmfs_caller(req, &caller);
+	if (!err)
+		err = -creds_may_access(&caller, st, mask);
+	if (!err && fstat(dir->fd, &dst) == 0)
+		err = -creds_may_open_in_sticky(&caller, &dst, st, fs->protected_regular);
+	return err;
+}
+
+/* Unlink what a CREATE made when it cannot be handed back, so that a
+ * failed create leaves no name behind. */
+static void shmfs_unmake(struct inode *dir, const char *name, const struct stat *made)
+{
+	char bname[NAME_MAX + 1];
+
+	if (store_backing_name(dir->store, dir->top, name, bname, sizeof(bname)) == 0)
+		store_unlink_at(dir->fd, bname, made);
+}
+
+/* The entry of the file name in dir that a CREATE made (fd) or found. */
+static int shmfs_create_entry(fuse_req_t req, struct inode *dir, const char *name, int made,
+			      int fd, struct fuse_file_info *fi, struct fuse_entry_param *e)
+{
+	struct shmfs *fs = shmfs_data(req);
+	struct stat st;
+	int err;
+
+	if (!made) {
+		err = shmfs_do_lookup(fs, dir, name, e);
+		if (!err) {
+			err = shmfs_may_open_existing(req, dir, &e->attr, fi->flags);
+			if (err)
+				itable_forget(&fs->inodes, shmfs_inode(req, e->ino), 1);
+		}
+		return err;
+	}
+	if (fstat(fd, &st)) {
+		err = errno;
+		close(fd);
+		return err;
+	}
+	/* The entry of what was made, even if renamed meanwhile. */
+	err = shmfs_entry(fs, dir->store, 0, fd, e);
+	if (err)
+		shmfs_unmake(dir, name, &st);
+	return err;
+}
+
 void shmfs_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 		  struct fuse_file_info *fi)
 {
@@ -217,23 +281,25 @@ void shmfs_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mo
 	struct inode *dir = shmfs_inode(req, parent);
 	struct fuse_entry_param e;
 	struct inode *in;
-	int fd = -1, err;
+	int fd = -1, err, made;
 
 	err = shmfs_make(req, dir, name, S_IFREG | (mode & 07777), &fd);
+	made = !err;
 	if (err == EEXIST && !(fi->flags & O_EXCL))
-		/* Made by someone else since the kernel looked: open it. */
-		err = shmfs_do_lookup(fs, dir, name, &e);
-	else if (!err)
-		/* The entry of what was made, even if renamed meanwhile. */
-		err = shmfs_entry(fs, dir->store, 0, fd, &e);
+		err = 0;
+	if (!err)
+		err = shmfs_create_entry(req, dir, name, made, fd, fi, &e);
 	if (err) {
 		fuse_reply_err(req, err);
 		return;
 	}
 	in = shmfs_inode(req, e.ino);
-	fd = shmfs_file_fd(fs, in, fi->flags & ~O_TRUNC);
+	/* O_TRUNC matters only to a file that was there already. */
+	fd = shmfs_file_fd(fs, in, made ? fi->flags & ~O_TRUNC : fi->flags);
 	if (fd < 0) {
 		itable_forget(&fs->inodes, in, 1);
+		if (made)
+			shmfs_unmake(dir, name, &e.attr);
 		fuse_reply_err(req, -fd);
 		return;
 	}

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/types.h>
 #include <unistd.h>
 
 struct inode *shmfs_inode(fuse_req_t req, fuse_ino_t ino)
@@ -124,16 +125,15 @@ int shmfs_do_lookup(struct shmfs *fs, struct inode *dir, const char *name,
 /* A segment seen for the first time is kept open for reading and writing:
  * that one fd then serves every open of it (and registers it for
  * passthrough), instead of an open and a close per open file. fd is taken;
- * an O_RDWR fd is returned, or fd itself when that cannot be had. */
+ * an O_RDWR fd is returned, or fd itself when that cannot be had (also when
+ * another user holds a lease on it: the open never waits). */
 int shmfs_open_rw(int fd)
 {
-	char path[64];
 	int fl = fcntl(fd, F_GETFL), rw;
 
 	if (fl >= 0 && !(fl & O_PATH) && (fl & O_ACCMODE) == O_RDWR)
 		return fd;
-	store_fd_path(fd, path, sizeof(path));
-	rw = open(path, O_RDWR | O_CLOEXEC);
+	rw = store_reopen(fd, O_RDWR);
 	if (rw < 0)
 		return fd;
 	close(fd);
@@ -142,12 +142,7 @@ int shmfs_open_rw(int fd)
 
 int shmfs_open_backing(struct inode *in, int flags)
 {
-	char path[64];
-	int fd;
-
-	store_fd_path(in->fd, path, sizeof(path));
-	fd = open(path, flags);
-	return fd < 0 ? -errno : fd;
+	return store_reopen(in->fd, flags & ~O_CLOEXEC);
 }
 
 void shmfs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
@@ -203,6 +198,28 @@ void shmfs_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	fuse_reply_attr(req, &st, shmfs_data(req)->timeout);
 }
 
+/* Truncate in by fd (an open file of it) or by an open of its own; never
+ * truncate(2) by path, which waits out another user's lease. An errno. */
+static int shmfs_truncate(struct inode *in, int fd, off_t size)
+{
+	int own = -1, rc = 0;
+
+	if (fd < 0 && in->fd_rw)
+		fd = in->fd;
+	if (fd < 0) {
+		if (!S_ISREG(in->type))
+			return EISDIR;
+		fd = own = store_reopen(in->fd, O_WRONLY);
+		if (fd < 0)
+			return -fd;
+	}
+	if (ftruncate(fd, size))
+		rc = errno;
+	if (own >= 0)
+		close(own);
+	return rc;
+}
+
 /* Apply the changes of a SETATTR; fd is an open file of the inode or -1. */
 static int shmfs_do_setattr(struct shmfs *fs, struct inode *in, int fd, const struct stat *attr,
 			    int valid)
@@ -227,9 +244,8 @@ static int shmfs_do_setattr(struct shmfs *fs, struct inode *in, int fd, const st
 
 		if (rc)
 			return rc;
-		rc = fd >= 0 ? ftruncate(fd, attr->st_size) : truncate(path, attr->st_size);
+		rc = shmfs_truncate(in, fd, attr->st_size);
 		if (rc) {
-			rc = errno;
 			stores_uncharge(&fs->stores, 0, charged);
 			return rc;
 		}
@@ -266,20 +282,20 @@ void shmfs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int valid,
 	shmfs_getattr(req, ino, fi);
 }
 
-/* The owner a new object in dir gets: the caller, or, in a set-group-ID
- * directory, the directory's group (which the backing store already gave). */
-static void shmfs_caller_owner(fuse_req_t req, struct inode *dir, uid_t *uid, gid_t *gid)
+int shmfs_caller(fuse_req_t req, struct creds *c)
 {
 	const struct fuse_ctx *ctx = fuse_req_ctx(req);
-	struct stat dst;
+	int n;
 
-	*uid = ctx->uid;
-	*gid = ctx->gid;
-	if (fstat(dir->fd, &dst) == 0 && (dst.st_mode & S_ISGID))
-		*gid = (gid_t)-1;
-	/* A daemon that is not root can only make its own files. */
-	if (geteuid() != 0)
-		*uid = (uid_t)-1, *gid = (gid_t)-1;
+	c->uid = ctx->uid;
+	c->gid = ctx->gid;
+	n = fuse_req_getgroups(req, CREDS_MAX_GROUPS, c->groups);
+	if (n < 0)
+		return -n;
+	/* Past CREDS_MAX_GROUPS the rest are left out: the caller may then be
+	 * refused what a group beyond them would allow. */
+	c->ngroups = n < CREDS_MAX_GROUPS ? n : CREDS_MAX_GROUPS;
+	return 0;
 }
 
 /* Open flags for the daemon's own open of a backing object: it reads and
@@ -290,20 +306,16 @@ int shmfs_backing_flags(int flags)
 			  O_NOFOLLOW)) | O_RDWR | O_CLOEXEC;
 }
 
-static int shmfs_make_file(fuse_req_t req, struct inode *dir, const char *bname,
+static int shmfs_make_file(struct shmfs *fs, struct inode *dir, const char *bname,
 			   mode_t mode, int *fdp)
 {
-	struct shmfs *fs = shmfs_data(req);
 	int limited = quota_active(&fs->stores.limits);
-	uid_t uid;
-	gid_t gid;
 	int fd;
 
 	if (limited && stores_charge(&fs->stores, 1, 0))
 		return ENOSPC;
 	/* Made whole, then named: a crash leaves nothing half-made. */
-	shmfs_caller_owner(req, dir, &uid, &gid);
-	fd = store_create_file(dir->fd, bname, mode, uid, gid, 0);
+	fd = store_create_file(dir->fd, bname, mode, (uid_t)-1, (gid_t)-1, 0);
 	if (fd < 0) {
 		if (limited)
 			stores_uncharge(&fs->stores, 1, 0);
@@ -316,11 +328,21 @@ static int shmfs_make_file(fuse_req_t req, struct inode *dir, const char *bname,
 	return 0;
 }
 
+/* Make bname in dir; the thread acts as the caller meanwhile. */
+static int shmfs_make_as(struct shmfs *fs, struct inode *dir, const char *bname, mode_t mode,
+			 int *fd)
+{
+	if (S_ISREG(mode))
+		return shmfs_make_file(fs, dir, bname, mode, fd);
+	if (!S_ISDIR(mode))
+		return EPERM; /* device nodes, fifos and sockets are not segments */
+	return mkdirat(dir->fd, bname, mode & 07777) ? errno : 0;
+}
+
 int shmfs_make(fuse_req_t req, struct inode *dir, const char *name, mode_t mode, int *fd)
 {
 	char bname[NAME_MAX + 1];
-	uid_t uid;
-	gid_t gid;
+	struct creds caller;
 	int err;
 
 	err = store_backing_name(dir->store, dir->top, name, bname, sizeof(bname));
@@ -328,22 +350,29 @@ int shmfs_make(fuse_req_t req, struct inode *dir, const char *name, mode_t mode,
 		return -err;
 	if (shmfs_pinned(shmfs_data(req), dir, name))
 		return EEXIST;
-	if (S_ISREG(mode))
-		return shmfs_make_file(req, dir, bname, mode, fd);
-	if (!S_ISDIR(mode))
-		return EPERM; /* device nodes, fifos and sockets are not segments */
-	/* (No unnamed directories: a crash between these two steps leaves a
-	 * directory owned by the daemon's user.) */
-	if (mkdirat(dir->fd, bname, mode & 07777))
-		return errno;
-	shmfs_caller_owner(req, dir, &uid, &gid);
-	if ((uid != (uid_t)-1 || gid != (gid_t)-1) &&
-	    fchownat(dir->fd, bname, uid, gid, AT_SYMLINK_NOFOLLOW)) {
-		err = errno;
-		unlinkat(dir->fd, bname, AT_REMOVEDIR);
+	/* Made by the caller: the store checks the caller's access to dir,
+	 * and the new object is the caller's from its first instant (in a
+	 * set-group-ID directory, of the directory's group), so there is no
+	 * chown by name that a swap of the name could misdirect. */
+	err = shmfs_caller(req, &caller);
+	if (!err)
+		err = -creds_become(&caller);
+	if (err)
 		return err;
-	}
-	return 0;
+	err = shmfs_make_as(shmfs_data(req), dir, bname, mode, fd);
+	creds_restore();
+	return err;
+}
+
+/* Whether what a lookup found at a name just made is what was made: the
+ * caller's (a daemon that is not root makes its own). In a directory
+ * others may write, the name may have been swapped in between; mkdir(2)
+ * gives no fd of what it made. */
+static int shmfs_made_by(fuse_req_t req, const struct stat *st)
+{
+	uid_t maker = geteuid() == 0 ? fuse_req_ctx(req)->uid : geteuid();
+
+	return st->st_uid == maker;
 }
 
 static void shmfs_make_reply(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
@@ -356,6 +385,10 @@ static void shmfs_make_reply(fuse_req_t req, fuse_ino_t parent, const char *name
 	err = shmfs_make(req, dir, name, mode, NULL);
 	if (!err)
 		err = shmfs_do_lookup(fs, dir, name, &e);
+	if (!err && !shmfs_made_by(req, &e.attr)) {
+		itable_forget(&fs->inodes, shmfs_inode(req, e.ino), 1);
+		err = EEXIST;
+	}
 	if (err)
 		fuse_reply_err(req, err);
 	else

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "creds.h"
 #include "inode.h"
 #include "order.h"
 #include "store.h"
@@ -34,6 +35,7 @@ struct shmfs {
 	 * mappings in the page cache): the INIT reply asked for
 	 * FUSE_DIRECT_IO_ALLOW_MMAP. See ops_io.c. */
 	int cached_direct_io;
+	int protected_regular;         /* fs.protected_regular at start */
 };
 
 static inline struct shmfs *shmfs_data(fuse_req_t req)
@@ -97,6 +99,9 @@ void shmfs_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name);
 void shmfs_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newparent,
 		  const char *newname, unsigned int flags);
 void shmfs_statfs(fuse_req_t req, fuse_ino_t ino);
+
+/* The caller of req: uid, gid and supplementary groups. 0 or an errno. */
+int shmfs_caller(fuse_req_t req, struct creds *c);
 
 /* Create a regular file or directory name in dir as the caller of req.
  * For a file, *fd (when fd is not NULL) receives an O_RDWR open of it.

@@ -5,6 +5,8 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <linux/openat2.h>
+#include <sys/syscall.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
@@ -174,6 +176,31 @@ static int store_complete_file(int fd, mode_t mode, uid_t uid, gid_t gid, off_t 
 	return 0;
 }
 
+int store_reopen(int fd, int flags)
+{
+	char path[64];
+	int rw, fl;
+
+	/* O_NONBLOCK: an open that would break another user's lease fails
+	 * with EWOULDBLOCK instead of waiting out the lease-break time. */
+	store_fd_path(fd, path, sizeof(path));
+	rw = open(path, flags | O_NONBLOCK | O_CLOEXEC);
+	if (rw < 0)
+		return -errno;
+	fl = fcntl(rw, F_GETFL);
+	if (!(flags & O_NONBLOCK) && fl >= 0)
+		fcntl(rw, F_SETFL, fl & ~O_NONBLOCK);
+	return rw;
+}
+
+static int store_same_object(int a, int b)
+{
+	struct stat sa, sb;
+
+	return fstat(a, &sa) == 0 && fstat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+	       sa.st_ino == sb.st_ino;
+}
+
 int store_create_file(int dirfd, const char *name, mode_t mode, uid_t uid, gid_t gid,
 		      off_t size)
 {
@@ -189,7 +216,10 @@ int store_create_file(int dirfd, const char *name, mode_t mode, uid_t uid, gid_t
 			return -errno;
 		rc = store_complete_file(fd, mode, uid, gid, size);
 		if (rc) {
-			unlinkat(dirfd, name, 0);
+			struct stat made;
+
+			if (fstat(fd, &made) == 0)
+				store_unlink_at(dirfd, name, &made);
 			close(fd);
 		}
 		return rc ? rc : fd;
@@ -205,8 +235,95 @@ int store_create_file(int dirfd, const char *name, mode_t mode, uid_t uid, gid_t
 		return rc;
 	}
 	/* An fd of the unnamed file keeps its anonymous path (/proc/self/fd
-	 * says "#ino (deleted)"): hand back an open of the name instead. */
-	named = openat(dirfd, name, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+	 * says "#ino (deleted)"): hand back an open of the name instead, but
+	 * only if the name still holds this very file. In a directory others
+	 * may write, the name may have been swapped already; then the file
+	 * made is still the one to hand back. */
+	named = openat(dirfd, name, O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (named < 0 || !store_same_object(named, fd)) {
+		if (named >= 0)
+			close(named);
+		return fd;
+	}
 	close(fd);
-	return named < 0 ? -errno : named;
+	fcntl(named, F_SETFL, O_RDWR);
+	return named;
+}
+
+int store_unlink_at(int dirfd, const char *name, const struct stat *want)
+{
+	struct stat got;
+
+	if (fstatat(dirfd, name, &got, AT_SYMLINK_NOFOLLOW))
+		return -errno;
+	if (got.st_dev != want->st_dev || got.st_ino != want->st_ino)
+		return -ESTALE; /* the name is another object's now */
+	return unlinkat(dirfd, name, S_ISDIR(got.st_mode) ? AT_REMOVEDIR : 0) ? -errno : 0;
+}
+
+/* The directory of the store that holds rel's last component, opened
+ * without following any symlink or leaving the store; *leaf points into
+ * rel. Returns an O_PATH fd or -errno. */
+static int store_open_parent(const struct store *st, char *rel, const char **leaf)
+{
+	struct open_how how = {
+		.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS |
+			   RESOLVE_NO_XDEV,
+	};
+	char *slash = strrchr(rel, '/');
+	long fd;
+
+	if (!slash) {
+		*leaf = rel;
+		fd = fcntl(st->dirfd, F_DUPFD_CLOEXEC, 0);
+		return fd < 0 ? -errno : (int)fd;
+	}
+	*slash = '\0';
+	*leaf = slash + 1;
+	fd = syscall(SYS_openat2, st->dirfd, rel, &how, sizeof(how));
+	return fd < 0 ? -errno : (int)fd;
+}
+
+/* The path of the object behind fd relative to the store's top, from what
+ * /proc says of both; -ENOENT when it has no name in the store. */
+static int store_relative_path(const struct store *st, int fd, char *rel, size_t len)
+{
+	char link[64], top[PATH_MAX], path[PATH_MAX];
+	ssize_t nt, np;
+
+	store_fd_path(st->dirfd, link, sizeof(link));
+	nt = readlink(link, top, sizeof(top) - 1);
+	store_fd_path(fd, link, sizeof(link));
+	np = readlink(link, path, sizeof(path) - 1);
+	if (nt <= 0 || np <= 0)
+		return -ENOENT;
+	top[nt] = path[np] = '\0';
+	if (strcmp(top, "/") == 0)
+		nt = 0;
+	if (strncmp(path, top, (size_t)nt) != 0 || path[nt] != '/' ||
+	    (size_t)(np - nt) >= len)
+		return -ENOENT;
+	strcpy(rel, path + nt + 1);
+	return 0;
+}
+
+int store_unlink_fd(const struct store *st, int fd)
+{
+	char rel[PATH_MAX];
+	const char *leaf;
+	struct stat want;
+	int dir, rc;
+
+	if (fstat(fd, &want))
+		return -errno;
+	rc = store_relative_path(st, fd, rel, sizeof(rel));
+	if (rc)
+		return rc;
+	dir = store_open_parent(st, rel, &leaf);
+	if (dir < 0)
+		return dir;
+	rc = store_unlink_at(dir, leaf, &want);
+	close(dir);
+	return rc;
 }

@@ -56,6 +56,20 @@ void store_fd_path(int fd, char *buf, size_t len);
 int store_create_file(int dirfd, const char *name, mode_t mode, uid_t uid, gid_t gid,
 		      off_t size);
 
+/* A new open of the object behind fd (any fd, O_PATH too) with flags, never
+ * waiting on another user's lease: an fd, or -errno (-EWOULDBLOCK then). */
+int store_reopen(int fd, int flags);
+
+/* Unlink name in dirfd if it still names the object want was fstat'ed from
+ * (a name that has become another object's is left alone: -ESTALE). */
+int store_unlink_at(int dirfd, const char *name, const struct stat *want);
+
+/* Unlink the object behind fd by the name it has now in the store, reached
+ * from the store's top directory without following a symlink or leaving
+ * the store (-ELOOP, -EXDEV, -ENOENT otherwise), if that name still holds
+ * it. */
+int store_unlink_fd(const struct store *st, int fd);
+
 /* The xattr on a backing object that overrides its store's lifetime. */
 #define STORE_LIFETIME_XATTR "user.shmfs.lifetime"
 
