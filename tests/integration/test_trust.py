@@ -1,0 +1,143 @@
+"""What an unprivileged local user cannot make a root daemon do (docs/SECURITY.md).
+
+Every test attacks the setup shmfs is meant for: a root daemon with allow_other
+over a world-writable sticky shm_dir. The attacker is uid ATTACKER, the victim
+uid VICTIM; both are plain users of their own (setpriv, no account needed).
+Races run for a bounded time, long enough to have won against the code
+before these defences.
+"""
+
+import os
+import tempfile
+import time
+
+from harness import (ATTACKER, PYTHON, VICTIM, ShmfsTestCase, helper, py, remove_tree, run,
+                     try_op)
+
+
+class DeleteAnyFile(ShmfsTestCase):
+    """Issue 11, case 1: the removal of a process-lifetime segment."""
+
+    def test_process_segment_removal_never_follows_a_swapped_directory(self):
+        m = self.shared_mount()
+        target_dir = tempfile.mkdtemp(prefix="shmfs-trust-")
+        self.addCleanup(remove_tree, target_dir)
+        os.chmod(target_dir, 0o755)
+        target = os.path.join(target_dir, "victim")
+        with open(target, "w") as f:
+            f.write("root's own file\n")
+        os.chmod(target, 0o600)
+        r = run([helper("trust_race"), "unlink", m.shm_dir, m.mnt, "shmfs.", target, "4"],
+                user=ATTACKER, timeout=60)
+        self.assertNotIn("deleted", r.stdout)
+        out = self.ok(r)
+        self.assertTrue(out.startswith("rounds "), out)
+        self.assertTrue(os.path.exists(target), "the daemon deleted %s" % target)
+
+
+class CreateOverAnothersSegment(ShmfsTestCase):
+    """Issue 11, case 2: a CREATE that finds the name taken. The kernel sends
+    CREATE for open(O_CREAT) when it holds a negative entry for the name, and
+    then checks no permission: the daemon must."""
+
+    def setUp(self):
+        super().setUp()
+        # entries cached long enough for the three steps below
+        self.m = self.shared_mount(options=["attr_timeout=30"])
+        self.seg = self.m.path("secret")
+        self.backing = self.m.backing("secret")
+
+    def victim_makes_it_in_the_store(self, mode):
+        self.assertEqual(try_op("os.stat(A[0])", self.seg, user=ATTACKER), "ENOENT")
+        self.ok(py("import os, sys\n"
+                   "fd = os.open(sys.argv[1], os.O_CREAT | os.O_EXCL | os.O_RDWR, %d)\n"
+                   "os.write(fd, b'victim data')\n" % mode, self.backing, user=VICTIM))
+
+    def test_open_creat_of_a_0600_segment_made_meanwhile_is_refused(self):
+        self.victim_makes_it_in_the_store(0o600)
+        got = try_op("fd = os.open(A[0], os.O_CREAT | os.O_RDWR, 0o666); "
+                     "print(os.read(fd, 100))", self.seg, user=ATTACKER)
+        self.assertEqual(got, "EACCES")
+        self.assertEqual(self.read_backing(self.backing), b"victim data")
+
+    def test_open_creat_gets_what_the_mode_allows(self):
+        self.victim_makes_it_in_the_store(0o644)
+        self.assertEqual(try_op("os.close(os.open(A[0], os.O_CREAT | os.O_RDONLY, 0o666))",
+                                self.seg, user=ATTACKER), "OK")
+        self.assertEqual(try_op("os.open(A[0], os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o666)",
+                                self.seg, user=ATTACKER), "EACCES")
+        self.assertEqual(self.read_backing(self.backing), b"victim data")
+
+
+LEASE_HOLDER = r"""
+import fcntl, os, signal, sys
+signal.signal(signal.SIGIO, signal.SIG_IGN)   # keep holding when asked to break
+fds = []
+for path in sys.argv[1:]:
+    fd = os.open(path, os.O_CREAT | os.O_RDONLY, 0o644)
+    fcntl.fcntl(fd, fcntl.F_SETLEASE, fcntl.F_RDLCK)
+    fds.append(fd)
+print("ready", flush=True)
+sys.stdin.read()
+"""
+
+
+class Freeze(ShmfsTestCase):
+    """Issue 11, case 3: a read lease on an object in the store made the
+    daemon's open of it wait out the lease-break time (45 s by default)."""
+
+    def setUp(self):
+        super().setUp()
+        self.m = self.shared_mount()
+        leased = [self.m.backing("leased%d" % i) for i in range(3)]
+        holder = self.client([PYTHON, "-c", LEASE_HOLDER] + leased, user=ATTACKER)
+        self.assertEqual(holder.readline().strip(), "ready")
+
+    def test_ls_l_of_the_mount_never_waits_on_a_lease(self):
+        start = time.monotonic()
+        out = self.ok(run(["ls", "-l", self.m.mnt], timeout=15))
+        self.assertIn("leased0", out)
+        self.assertLess(time.monotonic() - start, 10)
+
+    def test_another_users_create_never_waits_on_a_lease(self):
+        self.ok(run(["ls", "-l", self.m.mnt], timeout=15))
+        start = time.monotonic()
+        self.ok(run(["sh", "-c", "echo hi > '%s'" % self.m.path("x")], user=VICTIM, timeout=15))
+        self.assertLess(time.monotonic() - start, 10)
+
+    def test_an_open_of_a_leased_segment_fails_at_once_with_eagain(self):
+        start = time.monotonic()
+        got = try_op("os.open(A[0], os.O_RDWR)", self.m.path("leased1"), user=VICTIM,
+                     timeout=15)
+        self.assertIn(got, ("EAGAIN", "EACCES"))
+        self.assertLess(time.monotonic() - start, 10)
+
+
+class ExclusiveCreate(ShmfsTestCase):
+    """Issue 11, case 10: in a directory every user may write (not sticky),
+    the attacker swaps the victim's new name for a decoy of their own while
+    the daemon works; the victim must never be handed the decoy."""
+
+    def setUp(self):
+        super().setUp()
+        self.m = self.shared_mount()
+        self.ok(run(["mkdir", "-m", "0777", self.m.path("pub")]))
+        self.store_dir = self.m.backing("pub")
+        os.chmod(self.store_dir, 0o777)
+
+    def race(self, attacker_side, victim_side, rounds):
+        attacker = self.client([helper("trust_race"), attacker_side, self.store_dir, "x", "8"],
+                               user=ATTACKER)
+        r = run([helper("trust_race"), victim_side, self.m.path("pub"), "x", str(rounds)],
+                user=VICTIM, timeout=60)
+        out = self.ok(r).split()
+        swaps = attacker.readline(timeout=30).split()
+        self.assertEqual(swaps[0], "swaps")
+        self.assertGreater(int(swaps[1]), 0, "the attacker never got to swap")
+        return int(out[1])
+
+    def test_o_excl_create_never_returns_the_attackers_file(self):
+        self.assertEqual(self.race("swap-file", "create-excl", 6000), 0)
+
+    def test_mkdir_never_hands_the_victim_an_attackers_directory(self):
+        self.assertEqual(self.race("swap-dir", "mkdir", 6000), 0)
