@@ -225,30 +225,21 @@ static int shmfs_sysctl_int(const char *path)
 	return v;
 }
 
-static void shmfs_raise_nofile(void)
+/* Raise RLIMIT_NOFILE to its hard limit; the inodes may keep half of it
+ * (a root daemon opens the others from file handles, see lib/inode.h). */
+static void shmfs_raise_nofile(struct shmfs *fs)
 {
 	struct rlimit rl;
-	unsigned long nr_open = 0;
-	FILE *f;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl))
 		return;
-	f = fopen("/proc/sys/fs/nr_open", "r");
-	if (f) {
-		if (fscanf(f, "%lu", &nr_open) != 1)
-			nr_open = 0;
-		fclose(f);
-	}
-	if (nr_open > rl.rlim_max) {
-		struct rlimit more = { .rlim_cur = nr_open, .rlim_max = nr_open };
-
-		if (setrlimit(RLIMIT_NOFILE, &more) == 0)
-			return;
-	}
 	if (rl.rlim_cur < rl.rlim_max) {
 		rl.rlim_cur = rl.rlim_max;
-		setrlimit(RLIMIT_NOFILE, &rl);
+		if (setrlimit(RLIMIT_NOFILE, &rl))
+			getrlimit(RLIMIT_NOFILE, &rl);
 	}
+	if (geteuid() == 0 && rl.rlim_cur != RLIM_INFINITY)
+		itable_set_fd_budget(&fs->inodes, (size_t)rl.rlim_cur / 2);
 }
 
 static int shmfs_open_root(struct shmfs *fs)
@@ -462,11 +453,11 @@ int main(int argc, char *argv[])
 	 * then go back to no supplementary groups: start with none. */
 	if (geteuid() == 0 && setgroups(0, NULL))
 		log_warn("dropping supplementary groups");
-	shmfs_raise_nofile();
 	fs.protected_regular = shmfs_sysctl_int("/proc/sys/fs/protected_regular");
 	order_init(&fs.order);
 	if (shmfs_open_root(&fs))
 		goto out_fs;
+	shmfs_raise_nofile(&fs);
 
 	/* Permission checks are the kernel's, by the mode bits: always. Never
 	 * setuid programs or devices (last, so that -o suid,dev lose). */

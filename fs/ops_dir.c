@@ -31,7 +31,9 @@ void shmfs_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
-	fd = openat(in->fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	fd = inode_reopen(in, O_RDONLY | O_DIRECTORY);
+	if (fd < 0)
+		errno = -fd;
 	if (fd < 0 || !(d->dp = fdopendir(fd))) {
 		err = errno;
 		if (fd >= 0)

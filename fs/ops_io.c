@@ -89,11 +89,10 @@ static enum inode_io shmfs_io_begin(struct shmfs *fs, struct inode *in, int fd)
 static void shmfs_remove_process_segment(struct shmfs *fs, struct inode *in)
 {
 	struct stat st;
-	int rc;
+	int fd = inode_fd(in), rc;
 
-	if (fstat(in->fd, &st))
-		return;
-	rc = store_unlink_fd(in->store, in->fd);
+	rc = fd < 0 ? fd : fstat(fd, &st) ? -errno : store_unlink_fd(in->store, fd);
+	inode_fd_done(in, fd);
 	if (rc == -ENOENT || rc == -ESTALE)
 		return; /* unlinked already, or the name is someone else's now */
 	if (rc) {
@@ -230,7 +229,7 @@ static int shmfs_may_open_existing(fuse_req_t req, struct inode *dir,
 	err = shmfs_caller(req, &caller);
 	if (!err)
 		err = -creds_may_access(&caller, st, mask);
-	if (!err && fstat(dir->fd, &dst) == 0)
+	if (!err && shmfs_stat(dir, &dst) == 0)
 		err = -creds_may_open_in_sticky(&caller, &dst, st, fs->protected_regular);
 	return err;
 }
@@ -240,9 +239,11 @@ static int shmfs_may_open_existing(fuse_req_t req, struct inode *dir,
 static void shmfs_unmake(struct inode *dir, const char *name, const struct stat *made)
 {
 	char bname[NAME_MAX + 1];
+	int dirfd = inode_fd(dir);
 
-	if (store_backing_name(dir->store, dir->top, name, bname, sizeof(bname)) == 0)
-		store_unlink_at(dir->fd, bname, made);
+	if (dirfd >= 0 && store_backing_name(dir->store, dir->top, name, bname, sizeof(bname)) == 0)
+		store_unlink_at(dirfd, bname, made);
+	inode_fd_done(dir, dirfd);
 }
 
 /* The entry of the file name in dir that a CREATE made (fd) or found. */

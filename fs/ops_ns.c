@@ -45,7 +45,7 @@ int shmfs_entry(struct shmfs *fs, struct store *store, int top, int opath,
 	if (in) {
 		close(opath);
 	} else {
-		if (S_ISREG(e->attr.st_mode))
+		if (S_ISREG(e->attr.st_mode) && itable_keeps_fd(&fs->inodes))
 			opath = shmfs_open_rw(opath);
 		in = itable_acquire(&fs->inodes, opath, &e->attr, store, top);
 		if (!in)
@@ -71,7 +71,12 @@ enum lifetime shmfs_lifetime(struct inode *in)
 		return in->store->lifetime;
 	lt = __atomic_load_n(&in->lifetime, __ATOMIC_RELAXED);
 	if (lt < 0) {
-		lt = (int)store_lifetime_of(in->store, in->fd);
+		int fd = inode_fd(in);
+
+		if (fd < 0)
+			return in->store->lifetime; /* gone: asked again next time */
+		lt = (int)store_lifetime_of(in->store, fd);
+		inode_fd_done(in, fd);
 		__atomic_store_n(&in->lifetime, lt, __ATOMIC_RELAXED);
 	}
 	return (enum lifetime)lt;
@@ -106,7 +111,7 @@ int shmfs_do_lookup(struct shmfs *fs, struct inode *dir, const char *name,
 {
 	char bname[NAME_MAX + 1];
 	struct graft *g;
-	int fd, err;
+	int fd, dfd, err;
 
 	memset(e, 0, sizeof(*e));
 	e->attr_timeout = fs->timeout;
@@ -116,9 +121,14 @@ int shmfs_do_lookup(struct shmfs *fs, struct inode *dir, const char *name,
 		return -err;
 	if (dir == &fs->root && (g = stores_graft(&fs->stores, name)))
 		return shmfs_lookup_graft(fs, g, e);
-	fd = openat(dir->fd, bname, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return errno;
+	dfd = inode_fd(dir);
+	if (dfd < 0)
+		return -dfd;
+	fd = openat(dfd, bname, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	err = fd < 0 ? errno : 0;
+	inode_fd_done(dir, dfd);
+	if (err)
+		return err;
 	return shmfs_entry(fs, dir->store, 0, fd, e);
 }
 
@@ -142,7 +152,7 @@ int shmfs_open_rw(int fd)
 
 int shmfs_open_backing(struct inode *in, int flags)
 {
-	return store_reopen(in->fd, flags & ~O_CLOEXEC);
+	return inode_reopen(in, flags & ~O_CLOEXEC);
 }
 
 void shmfs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
@@ -185,14 +195,27 @@ void shmfs_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_data *f
 	fuse_reply_none(req);
 }
 
+int shmfs_stat(struct inode *in, struct stat *st)
+{
+	int fd = inode_fd(in), err;
+
+	if (fd < 0)
+		return -fd;
+	err = fstat(fd, st) ? errno : 0;
+	inode_fd_done(in, fd);
+	return err;
+}
+
 void shmfs_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct inode *in = shmfs_inode(req, ino);
 	struct stat st;
+	int err;
 
 	(void)fi;
-	if (fstat(in->fd, &st)) {
-		fuse_reply_err(req, errno);
+	err = shmfs_stat(in, &st);
+	if (err) {
+		fuse_reply_err(req, err);
 		return;
 	}
 	fuse_reply_attr(req, &st, shmfs_data(req)->timeout);
@@ -209,7 +232,7 @@ static int shmfs_truncate(struct inode *in, int fd, off_t size)
 	if (fd < 0) {
 		if (!S_ISREG(in->type))
 			return EISDIR;
-		fd = own = store_reopen(in->fd, O_WRONLY);
+		fd = own = inode_reopen(in, O_WRONLY);
 		if (fd < 0)
 			return -fd;
 	}
@@ -220,13 +243,14 @@ static int shmfs_truncate(struct inode *in, int fd, off_t size)
 	return rc;
 }
 
-/* Apply the changes of a SETATTR; fd is an open file of the inode or -1. */
-static int shmfs_do_setattr(struct shmfs *fs, struct inode *in, int fd, const struct stat *attr,
-			    int valid)
+/* Apply the changes of a SETATTR to in, whose object ifd is (any fd); fd
+ * is an open file of the inode or -1. */
+static int shmfs_do_setattr(struct shmfs *fs, struct inode *in, int ifd, int fd,
+			    const struct stat *attr, int valid)
 {
 	char path[64];
 
-	store_fd_path(in->fd, path, sizeof(path));
+	store_fd_path(ifd, path, sizeof(path));
 	if (valid & FUSE_SET_ATTR_MODE) {
 		if (fchmodat(AT_FDCWD, path, attr->st_mode & 07777, 0))
 			return errno;
@@ -235,12 +259,12 @@ static int shmfs_do_setattr(struct shmfs *fs, struct inode *in, int fd, const st
 		uid_t uid = (valid & FUSE_SET_ATTR_UID) ? attr->st_uid : (uid_t)-1;
 		gid_t gid = (valid & FUSE_SET_ATTR_GID) ? attr->st_gid : (gid_t)-1;
 
-		if (fchownat(in->fd, "", uid, gid, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW))
+		if (fchownat(ifd, "", uid, gid, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW))
 			return errno;
 	}
 	if (valid & FUSE_SET_ATTR_SIZE) {
 		int64_t charged;
-		int rc = shmfs_charge_size(fs, in->fd, (uint64_t)attr->st_size, 1, &charged);
+		int rc = shmfs_charge_size(fs, ifd, (uint64_t)attr->st_size, 1, &charged);
 
 		if (rc)
 			return rc;
@@ -271,10 +295,17 @@ void shmfs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int valid,
 		   struct fuse_file_info *fi)
 {
 	struct inode *in = shmfs_inode(req, ino);
-	int err;
+	int ifd, err;
 
 	order_wait(&shmfs_data(req)->order);
-	err = shmfs_do_setattr(shmfs_data(req), in, fi ? (int)fi->fh : -1, attr, valid);
+	ifd = inode_fd(in);
+	if (ifd < 0) {
+		err = -ifd;
+	} else {
+		err = shmfs_do_setattr(shmfs_data(req), in, ifd, fi ? (int)fi->fh : -1, attr,
+				       valid);
+		inode_fd_done(in, ifd);
+	}
 	if (err) {
 		fuse_reply_err(req, err);
 		return;
@@ -306,8 +337,8 @@ int shmfs_backing_flags(int flags)
 			  O_NOFOLLOW)) | O_RDWR | O_CLOEXEC;
 }
 
-static int shmfs_make_file(struct shmfs *fs, struct inode *dir, const char *bname,
-			   mode_t mode, int *fdp)
+static int shmfs_make_file(struct shmfs *fs, int dirfd, const char *bname, mode_t mode,
+			   int *fdp)
 {
 	int limited = quota_active(&fs->stores.limits);
 	int fd;
@@ -315,7 +346,7 @@ static int shmfs_make_file(struct shmfs *fs, struct inode *dir, const char *bnam
 	if (limited && stores_charge(&fs->stores, 1, 0))
 		return ENOSPC;
 	/* Made whole, then named: a crash leaves nothing half-made. */
-	fd = store_create_file(dir->fd, bname, mode, (uid_t)-1, (gid_t)-1, 0);
+	fd = store_create_file(dirfd, bname, mode, (uid_t)-1, (gid_t)-1, 0);
 	if (fd < 0) {
 		if (limited)
 			stores_uncharge(&fs->stores, 1, 0);
@@ -332,11 +363,19 @@ static int shmfs_make_file(struct shmfs *fs, struct inode *dir, const char *bnam
 static int shmfs_make_as(struct shmfs *fs, struct inode *dir, const char *bname, mode_t mode,
 			 int *fd)
 {
-	if (S_ISREG(mode))
-		return shmfs_make_file(fs, dir, bname, mode, fd);
-	if (!S_ISDIR(mode))
+	int dirfd, err;
+
+	if (!S_ISREG(mode) && !S_ISDIR(mode))
 		return EPERM; /* device nodes, fifos and sockets are not segments */
-	return mkdirat(dir->fd, bname, mode & 07777) ? errno : 0;
+	dirfd = inode_fd(dir);
+	if (dirfd < 0)
+		return -dirfd;
+	if (S_ISREG(mode))
+		err = shmfs_make_file(fs, dirfd, bname, mode, fd);
+	else
+		err = mkdirat(dirfd, bname, mode & 07777) ? errno : 0;
+	inode_fd_done(dir, dirfd);
+	return err;
 }
 
 int shmfs_make(fuse_req_t req, struct inode *dir, const char *name, mode_t mode, int *fd)
@@ -423,15 +462,14 @@ void shmfs_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const char
 	fuse_reply_err(req, EPERM);
 }
 
-/* Before an object in dir goes: when limits are counted, what it held. */
-static void shmfs_held(struct shmfs *fs, struct inode *dir, const char *bname,
-		       struct usage *held)
+/* Before an object in dirfd goes: when limits are counted, what it held. */
+static void shmfs_held(struct shmfs *fs, int dirfd, const char *bname, struct usage *held)
 {
 	struct stat st;
 
 	held->segments = held->bytes = 0;
 	if (quota_active(&fs->stores.limits) &&
-	    fstatat(dir->fd, bname, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode)) {
+	    fstatat(dirfd, bname, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode)) {
 		held->segments = 1;
 		held->bytes = (uint64_t)st.st_size;
 	}
@@ -443,18 +481,21 @@ static void shmfs_remove(fuse_req_t req, fuse_ino_t parent, const char *name, in
 	struct inode *dir = shmfs_inode(req, parent);
 	char bname[NAME_MAX + 1];
 	struct usage held;
-	int err;
+	int dirfd = -1, err;
 
 	err = -store_backing_name(dir->store, dir->top, name, bname, sizeof(bname));
 	if (!err && shmfs_pinned(fs, dir, name))
 		err = EBUSY;
+	if (!err && (dirfd = inode_fd(dir)) < 0)
+		err = -dirfd;
 	if (!err) {
-		shmfs_held(fs, dir, bname, &held);
-		if (unlinkat(dir->fd, bname, flags))
+		shmfs_held(fs, dirfd, bname, &held);
+		if (unlinkat(dirfd, bname, flags))
 			err = errno;
 		else
 			stores_uncharge(&fs->stores, (int64_t)held.segments, (int64_t)held.bytes);
 	}
+	inode_fd_done(dir, dirfd);
 	fuse_reply_err(req, err);
 }
 
@@ -476,7 +517,7 @@ void shmfs_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_
 	struct inode *to = shmfs_inode(req, newparent);
 	char bfrom[NAME_MAX + 1], bto[NAME_MAX + 1];
 	struct usage held = { 0, 0 };
-	int err;
+	int ffd = -1, tfd = -1, err;
 
 	if (flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE)) {
 		fuse_reply_err(req, EINVAL);
@@ -494,24 +535,32 @@ void shmfs_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_
 	err = -store_backing_name(from->store, from->top, name, bfrom, sizeof(bfrom));
 	if (!err)
 		err = -store_backing_name(to->store, to->top, newname, bto, sizeof(bto));
+	if (!err && (ffd = inode_fd(from)) < 0)
+		err = -ffd;
+	if (!err && (tfd = inode_fd(to)) < 0)
+		err = -tfd;
 	if (!err && !(flags & RENAME_EXCHANGE))
-		shmfs_held(fs, to, bto, &held);
-	if (!err && renameat2(from->fd, bfrom, to->fd, bto, flags))
+		shmfs_held(fs, tfd, bto, &held);
+	if (!err && renameat2(ffd, bfrom, tfd, bto, flags))
 		err = errno;
 	else if (!err)
 		stores_uncharge(&fs->stores, (int64_t)held.segments, (int64_t)held.bytes);
+	inode_fd_done(from, ffd);
+	inode_fd_done(to, tfd);
 	fuse_reply_err(req, err);
 }
 
 void shmfs_statfs(fuse_req_t req, fuse_ino_t ino)
 {
+	struct shmfs *fs = shmfs_data(req);
 	struct inode *in = shmfs_inode(req, ino);
 	struct statvfs sv;
+	int fd = inode_fd(in), err;
 
-	struct shmfs *fs = shmfs_data(req);
-
-	if (fstatvfs(in->fd, &sv)) {
-		fuse_reply_err(req, errno);
+	err = fd < 0 ? -fd : fstatvfs(fd, &sv) ? errno : 0;
+	inode_fd_done(in, fd);
+	if (err) {
+		fuse_reply_err(req, err);
 		return;
 	}
 	if (quota_active(&fs->stores.limits)) {

@@ -74,10 +74,17 @@ static int shmfs_xattr_value(struct shmfs *fs, struct inode *in, const char *nam
 	if (strcmp(name, "user.shmfs.backend") == 0)
 		return snprintf(buf, len, "%s", store_backend_name(in->store->backend));
 	if (strcmp(name, "user.shmfs.backing") == 0) {
-		store_fd_path(in->fd, path, sizeof(path));
+		int fd = inode_fd(in);
+
+		if (fd < 0)
+			return fd;
+		store_fd_path(fd, path, sizeof(path));
 		n = readlink(path, buf, len - 1);
 		if (n < 0)
-			return -errno;
+			n = -errno;
+		inode_fd_done(in, fd);
+		if (n < 0)
+			return (int)n;
 		buf[n] = '\0';
 		return (int)n;
 	}
@@ -116,6 +123,24 @@ static int shmfs_is_declared(struct shmfs *fs, struct inode *in)
 	return 0;
 }
 
+/* setxattr of name on in's object, or removexattr when value is NULL. */
+static int shmfs_xattr_op(struct inode *in, const char *name, const char *value, size_t size,
+			  int flags)
+{
+	char path[64];
+	int fd = inode_fd(in), rc;
+
+	if (fd < 0)
+		return -fd;
+	store_fd_path(fd, path, sizeof(path));
+	if (value)
+		rc = setxattr(path, name, value, size, flags) ? errno : 0;
+	else
+		rc = removexattr(path, name) ? errno : 0;
+	inode_fd_done(in, fd);
+	return rc;
+}
+
 /* setfattr -n user.shmfs.lifetime -v process|kernel|disk on one segment:
  * kept on the backing object, so that a restart finds the mark. kernel and
  * disk both mean "until unlinked": whichever of the two fits the segment's
@@ -127,7 +152,7 @@ static int shmfs_set_lifetime(struct shmfs *fs, struct inode *in, const char *va
 {
 	enum lifetime lt;
 	const char *name;
-	char path[64];
+	int err;
 
 	if (in->type != S_IFREG)
 		return ENOTSUP; /* directories: the config's */
@@ -137,15 +162,13 @@ static int shmfs_set_lifetime(struct shmfs *fs, struct inode *in, const char *va
 		return EINVAL;
 	if (lt != LIFETIME_PROCESS)
 		lt = in->store->backend == STORE_SHM ? LIFETIME_KERNEL : LIFETIME_DISK;
-	store_fd_path(in->fd, path, sizeof(path));
 	shmfs_forget_lifetime(in);
 	if (lt == in->store->lifetime) {
-		if (removexattr(path, STORE_LIFETIME_XATTR) && errno != ENODATA)
-			return errno;
-		return 0;
+		err = shmfs_xattr_op(in, STORE_LIFETIME_XATTR, NULL, 0, 0);
+		return err == ENODATA ? 0 : err;
 	}
 	name = config_lifetime_name(lt);
-	return setxattr(path, STORE_LIFETIME_XATTR, name, strlen(name), flags) ? errno : 0;
+	return shmfs_xattr_op(in, STORE_LIFETIME_XATTR, name, strlen(name), flags);
 }
 
 static void shmfs_reply_value(fuse_req_t req, const char *value, size_t len, size_t size)
@@ -163,6 +186,7 @@ void shmfs_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t siz
 	struct inode *in = shmfs_inode(req, ino);
 	char path[64], *buf;
 	ssize_t n;
+	int fd;
 
 	if (shmfs_is_own_xattr(name)) {
 		char value[PATH_MAX];
@@ -174,13 +198,15 @@ void shmfs_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t siz
 			shmfs_reply_value(req, value, (size_t)len, size);
 		return;
 	}
-	store_fd_path(in->fd, path, sizeof(path));
 	buf = size ? malloc(size) : NULL;
 	if (size && !buf) {
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
-	n = getxattr(path, name, buf, size);
+	fd = inode_fd(in);
+	store_fd_path(fd, path, sizeof(path));
+	n = fd < 0 ? (errno = -fd, -1) : getxattr(path, name, buf, size);
+	inode_fd_done(in, fd);
 	if (n < 0)
 		fuse_reply_err(req, errno);
 	else
@@ -195,8 +221,13 @@ void shmfs_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 	char path[64], *list, *out, *p;
 	ssize_t n = 0;
 	size_t len = 0, cap;
+	int fd = inode_fd(in);
 
-	store_fd_path(in->fd, path, sizeof(path));
+	if (fd < 0) {
+		fuse_reply_err(req, -fd);
+		return;
+	}
+	store_fd_path(fd, path, sizeof(path));
 	cap = 256;
 	for (size_t i = 0; i < N_SHMFS_XATTRS; i++)
 		cap += strlen(shmfs_xattrs[i].name) + 1;
@@ -208,10 +239,12 @@ void shmfs_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 	if (!list || !out) {
 		free(list);
 		free(out);
+		inode_fd_done(in, fd);
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
 	n = n ? listxattr(path, list, (size_t)n) : 0;
+	inode_fd_done(in, fd);
 	for (p = list; n > 0 && p < list + n; p += strlen(p) + 1) {
 		if (!shmfs_is_own_xattr(p)) {
 			memcpy(out + len, p, strlen(p) + 1);
@@ -233,7 +266,6 @@ void shmfs_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char
 		    size_t size, int flags)
 {
 	struct inode *in = shmfs_inode(req, ino);
-	char path[64];
 
 	if (strcmp(name, STORE_LIFETIME_XATTR) == 0) {
 		fuse_reply_err(req, shmfs_set_lifetime(shmfs_data(req), in, value, size, flags));
@@ -245,26 +277,23 @@ void shmfs_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char
 		fuse_reply_err(req, ENOTSUP);
 		return;
 	}
-	store_fd_path(in->fd, path, sizeof(path));
-	fuse_reply_err(req, setxattr(path, name, value, size, flags) ? errno : 0);
+	fuse_reply_err(req, shmfs_xattr_op(in, name, value, size, flags));
 }
 
 void shmfs_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 {
 	struct inode *in = shmfs_inode(req, ino);
-	char path[64];
 
-	store_fd_path(in->fd, path, sizeof(path));
 	if (strcmp(name, STORE_LIFETIME_XATTR) == 0 && in->type == S_IFREG &&
 	    !shmfs_is_declared(shmfs_data(req), in)) {
 		/* Back to the store's lifetime. */
 		shmfs_forget_lifetime(in);
-		fuse_reply_err(req, removexattr(path, name) ? errno : 0);
+		fuse_reply_err(req, shmfs_xattr_op(in, name, NULL, 0, 0));
 		return;
 	}
 	if (shmfs_is_own_xattr(name)) {
 		fuse_reply_err(req, ENOTSUP);
 		return;
 	}
-	fuse_reply_err(req, removexattr(path, name) ? errno : 0);
+	fuse_reply_err(req, shmfs_xattr_op(in, name, NULL, 0, 0));
 }

@@ -45,6 +45,9 @@ static inline struct shmfs *shmfs_data(fuse_req_t req)
 
 struct inode *shmfs_inode(fuse_req_t req, fuse_ino_t ino);
 
+/* fstat of in's object: 0 or an errno. */
+int shmfs_stat(struct inode *in, struct stat *st);
+
 /* Lookup of name in dir: fills e, and the found inode gains a lookup.
  * Returns 0 or an errno (positive). */
 int shmfs_do_lookup(struct shmfs *fs, struct inode *dir, const char *name,

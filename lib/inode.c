@@ -6,6 +6,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "store.h"
+
 #define ITABLE_FIRST_BUCKETS 1024
 
 static size_t itable_hash(dev_t dev, ino_t ino, size_t nbuckets)
@@ -30,7 +32,9 @@ int itable_init(struct inode_table *t)
 
 static void inode_free(struct inode *in)
 {
-	close(in->fd);
+	if (in->fd >= 0)
+		close(in->fd);
+	free(in->handle);
 	pthread_mutex_destroy(&in->lock);
 	free(in->wlog);
 	free(in);
@@ -85,6 +89,22 @@ static void itable_grow(struct inode_table *t)
 	t->nbuckets = n;
 }
 
+/* fstat of in's object; an object whose handle no longer opens is gone. */
+static int inode_nlink(struct inode *in, struct stat *now)
+{
+	int fd = inode_fd(in), rc;
+
+	if (fd == -ESTALE) {
+		now->st_nlink = 0;
+		return 0;
+	}
+	if (fd < 0)
+		return fd;
+	rc = fstat(fd, now) ? -errno : 0;
+	inode_fd_done(in, fd);
+	return rc;
+}
+
 /* The inode of sb, with a lookup more; table lock held. */
 static struct inode *itable_ref(struct inode_table *t, const struct stat *sb)
 {
@@ -95,7 +115,7 @@ static struct inode *itable_ref(struct inode_table *t, const struct stat *sb)
 	for (; (in = *pp); pp = &in->next) {
 		if (in->dev != sb->st_dev || in->ino != sb->st_ino)
 			continue;
-		if (fstat(in->fd, &now) == 0 && now.st_nlink == 0) {
+		if (inode_nlink(in, &now) == 0 && now.st_nlink == 0) {
 			/* A deleted object's number, reused: move it aside. */
 			*pp = in->next;
 			in->next = t->stale;
@@ -118,6 +138,26 @@ struct inode *itable_find(struct inode_table *t, const struct stat *sb)
 	in = itable_ref(t, sb);
 	pthread_mutex_unlock(&t->lock);
 	return in;
+}
+
+/* Keep a handle of in's object (from in->fd) so that in->fd can go. */
+static int inode_keep_handle(struct inode *in)
+{
+	struct file_handle *h;
+	int mount_id;
+
+	if (in->store->mntfd < 0)
+		return -EBADF;
+	h = malloc(sizeof(*h) + MAX_HANDLE_SZ);
+	if (!h)
+		return -ENOMEM;
+	h->handle_bytes = MAX_HANDLE_SZ;
+	if (name_to_handle_at(in->fd, "", h, &mount_id, AT_EMPTY_PATH)) {
+		free(h);
+		return -errno;
+	}
+	in->handle = h;
+	return 0;
 }
 
 struct inode *itable_acquire(struct inode_table *t, int fd, const struct stat *sb,
@@ -148,6 +188,13 @@ struct inode *itable_acquire(struct inode_table *t, int fd, const struct stat *s
 	fl = fcntl(fd, F_GETFL);
 	in->fd_rw = fl >= 0 && !(fl & O_PATH) && (fl & O_ACCMODE) == O_RDWR;
 	in->store = store;
+	if (t->fd_budget && t->fds >= t->fd_budget && inode_keep_handle(in) == 0) {
+		close(fd);
+		in->fd = -1;
+		in->fd_rw = 0;
+	} else {
+		t->fds++;
+	}
 	in->top = top;
 	in->nlookup = 1;
 	in->lifetime = -1;
@@ -179,6 +226,8 @@ void itable_forget(struct inode_table *t, struct inode *in, uint64_t n)
 		*pp = in->next;
 	if (!in->stale)
 		t->count--;
+	if (in->fd >= 0)
+		t->fds--;
 	pthread_mutex_unlock(&t->lock);
 	inode_free(in);
 }
@@ -191,4 +240,53 @@ size_t itable_count(struct inode_table *t)
 	n = t->count;
 	pthread_mutex_unlock(&t->lock);
 	return n;
+}
+
+void itable_set_fd_budget(struct inode_table *t, size_t n)
+{
+	pthread_mutex_lock(&t->lock);
+	t->fd_budget = n;
+	pthread_mutex_unlock(&t->lock);
+}
+
+int itable_keeps_fd(struct inode_table *t)
+{
+	int keeps;
+
+	pthread_mutex_lock(&t->lock);
+	keeps = !t->fd_budget || t->fds < t->fd_budget;
+	pthread_mutex_unlock(&t->lock);
+	return keeps;
+}
+
+int inode_fd(struct inode *in)
+{
+	int fd;
+
+	if (in->fd >= 0)
+		return in->fd;
+	fd = open_by_handle_at(in->store->mntfd, in->handle, O_PATH | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+void inode_fd_done(struct inode *in, int fd)
+{
+	if (fd >= 0 && fd != in->fd)
+		close(fd);
+}
+
+int inode_reopen(struct inode *in, int flags)
+{
+	int fd, fl;
+
+	if (in->fd >= 0)
+		return store_reopen(in->fd, flags);
+	/* O_NONBLOCK as in store_reopen: never wait on a lease. */
+	fd = open_by_handle_at(in->store->mntfd, in->handle, flags | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	fl = fcntl(fd, F_GETFL);
+	if (!(flags & O_NONBLOCK) && fl >= 0)
+		fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+	return fd;
 }

@@ -8,7 +8,14 @@
  * A filesystem may give the number of a deleted object to a new one (ext4
  * does, at once) while the kernel still holds the old inode: an entry whose
  * object has no links left is taken out of the hash when its (dev, ino)
- * turns up again, so that the new object gets an inode of its own. */
+ * turns up again, so that the new object gets an inode of its own.
+ *
+ * File descriptors are bounded: past the table's fd budget a new inode
+ * keeps a file handle (name_to_handle_at) instead of an fd, and each use
+ * opens one from it (open_by_handle_at, which needs CAP_DAC_READ_SEARCH:
+ * only a root daemon has a budget). So no number of objects that users
+ * make in a store and look up through the mount can use up the daemon's
+ * fds. */
 #ifndef SHMFS_INODE_H
 #define SHMFS_INODE_H
 
@@ -29,7 +36,9 @@ struct inode {
 	ino_t ino;
 	mode_t type;          /* S_IFREG or S_IFDIR */
 	int fd;               /* O_PATH of the backing object, or, for segments
-			       * when possible, an O_RDWR open of it (fd_rw) */
+			       * when possible, an O_RDWR open of it (fd_rw);
+			       * -1 past the fd budget: then handle is set */
+	struct file_handle *handle;
 	int fd_rw;
 	struct store *store;  /* the store it lives in */
 	int top;              /* the store's top directory: names in it are prefixed */
@@ -50,6 +59,8 @@ struct inode_table {
 	size_t nbuckets;
 	size_t count;         /* inodes in the buckets */
 	struct inode *stale;  /* inodes out of the buckets, still known to the kernel */
+	size_t fds;           /* inodes that keep an fd */
+	size_t fd_budget;     /* at most this many keep one; 0: no limit */
 };
 
 int itable_init(struct inode_table *t);
@@ -69,5 +80,22 @@ struct inode *itable_find(struct inode_table *t, const struct stat *sb);
 void itable_forget(struct inode_table *t, struct inode *in, uint64_t n);
 
 size_t itable_count(struct inode_table *t);
+
+/* Let at most n inodes keep an fd (0: no limit). */
+void itable_set_fd_budget(struct inode_table *t, size_t n);
+
+/* Whether a new inode would keep an fd now (else only a handle): worth
+ * opening a better fd for it first. */
+int itable_keeps_fd(struct inode_table *t);
+
+/* An fd of in's object for one use (O_PATH when opened from the handle):
+ * in's own, or a new one that inode_fd_done() closes. -errno on failure
+ * (-ESTALE: the object is gone). */
+int inode_fd(struct inode *in);
+void inode_fd_done(struct inode *in, int fd);
+
+/* A new open of in's object with flags, never waiting on another user's
+ * lease: an fd, or -errno. */
+int inode_reopen(struct inode *in, int flags);
 
 #endif

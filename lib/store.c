@@ -16,7 +16,7 @@ int store_open(struct store *st, const char *path, const char *prefix,
 	struct stat sb;
 
 	memset(st, 0, sizeof(*st));
-	st->dirfd = -1; /* store_close() after a failed open closes nothing */
+	st->dirfd = st->mntfd = -1; /* store_close() after a failed open closes nothing */
 	if (strlen(path) >= sizeof(st->path) || strlen(prefix) >= sizeof(st->prefix))
 		return -ENAMETOOLONG;
 	st->dirfd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -29,6 +29,8 @@ int store_open(struct store *st, const char *path, const char *prefix,
 		st->dirfd = -1;
 		return -err;
 	}
+	/* (open_by_handle_at takes no O_PATH fd for the filesystem.) */
+	st->mntfd = openat(st->dirfd, ".", O_RDONLY | O_DIRECTORY | O_NONBLOCK | O_CLOEXEC);
 	strcpy(st->path, path);
 	strcpy(st->prefix, prefix);
 	st->backend = backend;
@@ -40,7 +42,9 @@ void store_close(struct store *st)
 {
 	if (st->dirfd >= 0)
 		close(st->dirfd);
-	st->dirfd = -1;
+	if (st->mntfd >= 0)
+		close(st->mntfd);
+	st->dirfd = st->mntfd = -1;
 }
 
 int store_backing_name(const struct store *st, int top, const char *name,

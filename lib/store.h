@@ -16,6 +16,7 @@
 
 struct store {
 	int dirfd;            /* O_PATH of the top directory */
+	int mntfd;            /* a real open of it, for open_by_handle_at, or -1 */
 	char path[PATH_MAX];  /* the top directory, for user.shmfs.backing */
 	char prefix[NAME_MAX + 1];
 	enum store_backend backend;

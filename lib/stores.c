@@ -292,7 +292,7 @@ int stores_open(struct stores *s, const struct config *cfg)
 		struct graft *g = &s->grafts[i];
 
 		g->decl = &cfg->grafts[i];
-		g->own.dirfd = -1;
+		g->own.dirfd = g->own.mntfd = -1;
 		snprintf(g->entry, sizeof(g->entry), "%s%s", cfg->prefix, g->decl->name);
 		strcpy(g->leaf, g->entry);
 		s->ngrafts = i + 1;

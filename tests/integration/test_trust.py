@@ -11,8 +11,8 @@ import os
 import tempfile
 import time
 
-from harness import (ATTACKER, PYTHON, VICTIM, ShmfsTestCase, helper, py, remove_tree, run,
-                     try_op)
+from harness import (ATTACKER, PYTHON, VICTIM, Mount, ShmfsTestCase, helper, py, remove_tree,
+                     run, try_op)
 
 
 class DeleteAnyFile(ShmfsTestCase):
@@ -141,3 +141,60 @@ class ExclusiveCreate(ShmfsTestCase):
 
     def test_mkdir_never_hands_the_victim_an_attackers_directory(self):
         self.assertEqual(self.race("swap-dir", "mkdir", 6000), 0)
+
+
+MAKE_MANY = r"""
+import os, sys
+for i in range(int(sys.argv[2])):
+    os.close(os.open(os.path.join(sys.argv[1], "shmfs.many%d" % i), os.O_CREAT | os.O_WRONLY, 0o644))
+"""
+
+STAT_ALL_AND_HOLD = r"""
+import os, sys
+names = [n for n in os.listdir(sys.argv[1]) if n.startswith("many")]
+for n in names:
+    os.stat(os.path.join(sys.argv[1], n))
+print(len(names), flush=True)
+sys.stdin.read()
+"""
+
+
+class ExhaustFds(ShmfsTestCase):
+    """Issue 11, case 6: a user who makes more objects in the store than the
+    daemon has file descriptors, and has them all looked up through the
+    mount, must not leave every other user's create failing with EMFILE."""
+
+    NOFILE = 256
+    OBJECTS = 1200
+
+    def setUp(self):
+        super().setUp()
+        shm_dir = self.shm_dir(mode=0o1777)
+        mnt = self.mountpoint()
+        os.chmod(mnt, 0o755)
+        self.m = Mount(shm_dir=shm_dir, mountpoint=mnt, options=["allow_other"])
+        self.addCleanup(self.m.stop)
+        self.m.args = ["prlimit", "--nofile=%d:%d" % (self.NOFILE, self.NOFILE), "--"] + \
+            self.m.args
+        self.m.start()
+        self.ok(py(MAKE_MANY, shm_dir, self.OBJECTS, user=ATTACKER, timeout=60))
+        holder = self.client([PYTHON, "-c", STAT_ALL_AND_HOLD, self.m.mnt], user=ATTACKER)
+        self.assertEqual(holder.readline(timeout=60).strip(), str(self.OBJECTS))
+
+    def test_other_users_still_create_and_use_segments(self):
+        for i in range(5):
+            path = self.m.path("victim%d" % i)
+            self.ok(run(["sh", "-c", "echo data%d > '%s' && cat '%s'" % (i, path, path)],
+                        user=VICTIM))
+            self.assertEqual(self.read_backing(self.m.backing("victim%d" % i)),
+                             b"data%d\n" % i)
+
+    def test_the_daemon_keeps_within_its_fd_limit(self):
+        self.assertLess(len(os.listdir("/proc/%d/fd" % self.m.pid)), self.NOFILE)
+
+    def test_every_looked_up_object_still_answers(self):
+        out = self.ok(run(["ls", "-l", self.m.mnt], user=VICTIM, timeout=60))
+        self.assertEqual(out.count("many"), self.OBJECTS)
+        self.assertEqual(try_op("open(A[0], 'w').write('x')", self.m.path("many7"),
+                                user=ATTACKER), "OK")
+        self.assertEqual(self.read_backing(self.m.backing("many7")), b"x")

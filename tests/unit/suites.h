@@ -11,5 +11,6 @@ Suite *quota_suite(void);
 Suite *stores_suite(void);
 Suite *grafts_suite(void);
 Suite *writelog_suite(void);
+Suite *creds_suite(void);
 
 #endif
