@@ -38,12 +38,14 @@ const struct mount_entry *mounts_at(const struct mount_table *t, const char *pat
 /* Open an absolute path one component at a time, never following a
  * symlink and never looking up a name inside a mount that is not trusted;
  * the last component is opened with flags (plus O_NOFOLLOW | O_CLOEXEC).
- * *sx gets its statx (cached attributes: nothing is asked of a FUSE daemon).
- * Returns the fd or -errno. */
+ * *sx gets its statx. Returns the fd, -EPERM when the path leads into or
+ * through a mount that is not trusted, or another -errno. */
 int status_open_path(const struct mount_table *t, const char *path, int flags,
 		     struct statx *sx);
-/* statx of an fd from cached attributes (AT_STATX_DONT_SYNC), with the mount id. */
-int status_statx(int fd, const char *name, struct statx *sx);
+/* The id of the mount fd is on, asking no FUSE daemon anything. */
+int status_mnt_id(int fd, uint64_t *id);
+/* statx of fd (of a trusted mount: its daemon may be asked). */
+int status_statx(int fd, struct statx *sx);
 
 /* Directory levels below a mount point that status walks: one open fd each. */
 #define STATUS_MAX_DEPTH 64

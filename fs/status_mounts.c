@@ -131,30 +131,44 @@ const struct mount_entry *mounts_by_id(const struct mount_table *t, uint64_t id)
 	return bsearch(&key, t->v, t->n, sizeof(*t->v), mounts_cmp);
 }
 
-int status_statx(int fd, const char *name, struct statx *sx)
+int status_statx(int fd, struct statx *sx)
 {
-	int flags = AT_SYMLINK_NOFOLLOW | AT_STATX_DONT_SYNC | (name ? 0 : AT_EMPTY_PATH);
-
-	if (statx(fd, name ? name : "", flags, STATX_BASIC_STATS | STATX_MNT_ID, sx))
+	if (statx(fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, sx))
 		return -errno;
-	return (sx->stx_mask & STATX_MNT_ID) ? 0 : -ENOSYS;
+	return 0;
 }
 
-/* fd's statx, when fd is on a trusted mount; else -EPERM. A statx that asks
- * for nothing (mask 0) still says the mount id, and FUSE answers it without
- * its daemon, also for a caller the mount does not allow in. */
+/* A statx that asks for nothing (mask 0) still says the mount id, and FUSE
+ * answers it without its daemon, also for a caller the mount does not let
+ * in: it cannot hang, whoever's mount fd is on. */
+int status_mnt_id(int fd, uint64_t *id)
+{
+	struct statx sx;
+
+	if (statx(fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW | AT_STATX_DONT_SYNC, 0, &sx))
+		return -errno;
+	if (!(sx.stx_mask & STATX_MNT_ID))
+		return -ENOSYS;
+	*id = sx.stx_mnt_id;
+	return 0;
+}
+
+/* fd's statx, when fd is on a trusted mount; else -EPERM. */
 static int status_trusted(const struct mount_table *t, int fd, struct statx *sx)
 {
 	const struct mount_entry *m;
+	uint64_t id;
+	int err = status_mnt_id(fd, &id);
 
-	if (statx(fd, "", AT_EMPTY_PATH | AT_STATX_DONT_SYNC, 0, sx))
-		return -errno;
-	if (!(sx->stx_mask & STATX_MNT_ID))
-		return -ENOSYS;
-	m = mounts_by_id(t, sx->stx_mnt_id);
+	if (err)
+		return err;
+	m = mounts_by_id(t, id);
 	if (!m || !m->trusted)
 		return -EPERM;
-	return status_statx(fd, NULL, sx);
+	if ((err = status_statx(fd, sx)))
+		return err;
+	sx->stx_mnt_id = id;
+	return 0;
 }
 
 /* The next component of *p into comp; 1 when it is the last one. */

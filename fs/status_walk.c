@@ -230,12 +230,13 @@ static void walk_push(struct status *s, struct walk *w, int fd)
  * of the mount (and may be another user's FUSE mount): it is left alone. */
 static void walk_entry(struct status *s, struct walk *w, const char *name)
 {
-	struct statx sx;
 	int fd = openat(dirfd(w->dirs[w->depth]), name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	struct statx sx;
+	uint64_t id;
 
 	if (fd < 0)
 		return;
-	if (status_statx(fd, NULL, &sx) == 0 && sx.stx_mnt_id == s->mnt->id &&
+	if (status_mnt_id(fd, &id) == 0 && id == s->mnt->id && status_statx(fd, &sx) == 0 &&
 	    walk_name(w, name) == 0) {
 		if (S_ISREG(sx.stx_mode))
 			status_add(s, w->rel, fd, &sx);
