@@ -1,8 +1,9 @@
 /* status.c: `shmfs status [--json] [MOUNTPOINT...]`: what segments a mount
  * has and who uses them. Everything comes from the mount's user.shmfs.*
- * attributes, the backing objects and /proc/PID/maps; nothing is opened
+ * attributes, the backing objects and /proc/PID/maps; no segment is opened
  * through the mount (that would count as a user of process-lifetime
- * segments). */
+ * segments). Which mounts are read: status_mounts.c; the walk and RES:
+ * status_walk.c; the output: status_print.c. */
 #include "status.h"
 
 #include <ctype.h>
@@ -10,118 +11,15 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
-struct seg {
-	char name[PATH_MAX];    /* relative to the mount point */
-	char path[PATH_MAX];    /* through the mount */
-	char backing[PATH_MAX]; /* user.shmfs.backing */
-	char backend[16], lifetime[16], io[16];
-	uint64_t size, resident;
-	unsigned opens;
-	pid_t *pids;
-	size_t npids;
-};
-
-struct status {
-	const char *mountpoint;
-	struct seg *segs;
-	size_t nsegs;
-	char limits[256]; /* user.shmfs.limits of the root */
-};
-
-static void status_xattr(const char *path, const char *name, char *buf, size_t len)
-{
-	ssize_t n = lgetxattr(path, name, buf, len - 1);
-
-	buf[n > 0 ? n : 0] = '\0';
-}
-
-/* Pages of the backing object in memory: mincore over a mapping of it.
- * Falls back to the allocated size when it cannot be mapped. */
-static uint64_t status_resident(const char *backing, const struct stat *st)
-{
-	long page = sysconf(_SC_PAGESIZE);
-	size_t pages, n = 0;
-	unsigned char *vec;
-	void *map;
-	int fd;
-
-	if (st->st_size == 0)
-		return 0;
-	fd = open(backing, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return (uint64_t)st->st_blocks * 512;
-	map = mmap(NULL, (size_t)st->st_size, PROT_READ, MAP_SHARED, fd, 0);
-	close(fd);
-	if (map == MAP_FAILED)
-		return (uint64_t)st->st_blocks * 512;
-	pages = ((size_t)st->st_size + (size_t)page - 1) / (size_t)page;
-	vec = malloc(pages);
-	if (vec && mincore(map, (size_t)st->st_size, vec) == 0)
-		for (size_t i = 0; i < pages; i++)
-			n += vec[i] & 1;
-	free(vec);
-	munmap(map, (size_t)st->st_size);
-	return (uint64_t)n * (uint64_t)page;
-}
-
-static int status_add(struct status *s, const char *rel, const char *path, const struct stat *st)
-{
-	struct seg *grown, *g;
-	char opens[16];
-
-	grown = realloc(s->segs, (s->nsegs + 1) * sizeof(*grown));
-	if (!grown)
-		return -ENOMEM;
-	s->segs = grown;
-	g = &s->segs[s->nsegs++];
-	memset(g, 0, sizeof(*g));
-	snprintf(g->name, sizeof(g->name), "%s", rel);
-	snprintf(g->path, sizeof(g->path), "%s", path);
-	status_xattr(path, "user.shmfs.backing", g->backing, sizeof(g->backing));
-	status_xattr(path, "user.shmfs.backend", g->backend, sizeof(g->backend));
-	status_xattr(path, "user.shmfs.lifetime", g->lifetime, sizeof(g->lifetime));
-	status_xattr(path, "user.shmfs.io", g->io, sizeof(g->io));
-	status_xattr(path, "user.shmfs.opens", opens, sizeof(opens));
-	g->opens = (unsigned)strtoul(opens, NULL, 10);
-	g->size = (uint64_t)st->st_size;
-	g->resident = status_resident(g->backing, st);
-	return 0;
-}
-
-/* Every segment below dir (rel is its name relative to the mount). */
-static void status_walk(struct status *s, const char *dir, const char *rel)
-{
-	struct dirent *de;
-	DIR *dp = opendir(dir);
-
-	if (!dp)
-		return;
-	while ((de = readdir(dp))) {
-		char path[PATH_MAX], name[PATH_MAX];
-		struct stat st;
-
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		snprintf(name, sizeof(name), "%s%s%s", rel, *rel ? "/" : "", de->d_name);
-		if (lstat(path, &st))
-			continue;
-		if (S_ISDIR(st.st_mode))
-			status_walk(s, path, name);
-		else if (S_ISREG(st.st_mode))
-			status_add(s, name, path, &st);
-	}
-	closedir(dp);
-}
+/* Seconds of mincore per mount; past them RES is the allocated size. */
+#define STATUS_RESIDENT_SECONDS 5.0
 
 static void seg_add_pid(struct seg *g, pid_t pid)
 {
@@ -136,30 +34,52 @@ static void seg_add_pid(struct seg *g, pid_t pid)
 	g->pids[g->npids++] = pid;
 }
 
-/* The path field of a /proc/PID/maps line, without " (deleted)". */
-static const char *maps_path(char *line)
+static int seg_by_ino(const void *a, const void *b)
 {
-	char *p = strchr(line, '/');
-	size_t len;
+	const struct seg *x = *(struct seg *const *)a, *y = *(struct seg *const *)b;
 
-	if (!p)
-		return NULL;
-	len = strcspn(p, "\n");
-	p[len] = '\0';
-	if (len > 10 && strcmp(p + len - 10, " (deleted)") == 0)
-		p[len - 10] = '\0';
-	return p;
+	return x->ino < y->ino ? -1 : x->ino > y->ino;
+}
+
+/* The segments a maps line names: by its device and inode number, which
+ * are the mount's for a mapping through it (in either data path) and the
+ * backing object's for a mapping of that. Paths are not compared: users
+ * choose them. */
+static void maps_line(struct seg **by_ino, size_t n, dev_t mdev, const char *line, pid_t pid)
+{
+	unsigned maj, min;
+	unsigned long long ino;
+	struct seg key, *k = &key, **hit;
+	dev_t dev;
+
+	if (sscanf(line, "%*x-%*x %*s %*x %x:%x %llu", &maj, &min, &ino) != 3 || ino == 0)
+		return;
+	dev = makedev(maj, min);
+	key.ino = ino;
+	hit = bsearch(&k, by_ino, n, sizeof(*by_ino), seg_by_ino);
+	if (!hit)
+		return;
+	while (hit > by_ino && hit[-1]->ino == ino)
+		hit--;
+	for (; hit < by_ino + n && (*hit)->ino == ino; hit++)
+		if (dev == mdev || (dev == (*hit)->backing_dev && dev != 0))
+			seg_add_pid(*hit, pid);
 }
 
 /* Which processes map each segment, through the mount or the backing. */
 static void status_mappers(struct status *s)
 {
-	struct dirent *de;
+	struct seg **by_ino = malloc((s->nsegs ? s->nsegs : 1) * sizeof(*by_ino));
 	DIR *proc = opendir("/proc");
-	char line[PATH_MAX + 256];
+	char *line = NULL;
+	size_t cap = 0;
+	struct dirent *de;
 
-	if (!proc)
-		return;
+	if (!proc || !by_ino)
+		goto out;
+	for (size_t i = 0; i < s->nsegs; i++)
+		by_ino[i] = &s->segs[i];
+	qsort(by_ino, s->nsegs, sizeof(*by_ino), seg_by_ino);
 	while ((de = readdir(proc))) {
 		char maps[64];
 		FILE *f;
@@ -167,234 +87,231 @@ static void status_mappers(struct status *s)
 		if (!isdigit((unsigned char)de->d_name[0]))
 			continue;
 		snprintf(maps, sizeof(maps), "/proc/%s/maps", de->d_name);
-		f = fopen(maps, "r");
-		if (!f)
+		if (!(f = fopen(maps, "re")))
 			continue;
-		while (fgets(line, sizeof(line), f)) {
-			const char *path = maps_path(line);
-
-			if (!path)
-				continue;
-			for (size_t i = 0; i < s->nsegs; i++)
-				if (!strcmp(path, s->segs[i].path) || !strcmp(path, s->segs[i].backing))
-					seg_add_pid(&s->segs[i], (pid_t)atoi(de->d_name));
-		}
+		while (getline(&line, &cap, f) > 0)
+			maps_line(by_ino, s->nsegs, s->mnt->dev, line, (pid_t)atoi(de->d_name));
 		fclose(f);
 	}
-	closedir(proc);
+out:
+	free(line);
+	free(by_ino);
+	if (proc)
+		closedir(proc);
 }
 
-/* "64M", "1.5G": sizes for people. */
-static void human(uint64_t n, char *buf, size_t len)
+/* What was left out, on stderr, so that the table stays a table. */
+static void status_notes(const struct status *s)
 {
-	static const char units[] = "BKMGTP";
-	double v = (double)n;
-	int u = 0;
-
-	while (v >= 1024 && u < 5) {
-		v /= 1024;
-		u++;
+	if (s->deep) {
+		fputs("shmfs status: ", stderr);
+		status_put_escaped(stderr, s->mnt->path);
+		fprintf(stderr, ": %zu directories deeper than %d levels not shown\n", s->deep,
+			STATUS_MAX_DEPTH);
 	}
-	if (u == 0)
-		snprintf(buf, len, "%lluB", (unsigned long long)n);
-	else
-		snprintf(buf, len, v < 10 && v != (int)v ? "%.1f%c" : "%.0f%c", v, units[u]);
-}
-
-static void json_string(FILE *out, const char *s)
-{
-	fputc('"', out);
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			fprintf(out, "\\%c", *s);
-		else if ((unsigned char)*s < 0x20)
-			fprintf(out, "\\u%04x", *s);
-		else
-			fputc(*s, out);
+	if (s->estimated) {
+		fputs("shmfs status: ", stderr);
+		status_put_escaped(stderr, s->mnt->path);
+		fprintf(stderr, ": RES of %zu segments is their allocated size (backing not "
+			"checked, or the %.0f s budget spent)\n", s->estimated, STATUS_RESIDENT_SECONDS);
 	}
-	fputc('"', out);
 }
 
-/* The value of key=N in the root's user.shmfs.limits, 0 if absent. */
-static uint64_t limit_of(const struct status *s, const char *key)
+static void status_free(struct status *s)
 {
-	char pat[64];
-	const char *p;
-
-	snprintf(pat, sizeof(pat), "%s=", key);
-	p = strstr(s->limits, pat);
-	return p ? strtoull(p + strlen(pat), NULL, 10) : 0;
-}
-
-static void status_totals(const struct status *s, uint64_t *size, uint64_t *resident)
-{
-	*size = *resident = 0;
 	for (size_t i = 0; i < s->nsegs; i++) {
-		*size += s->segs[i].size;
-		*resident += s->segs[i].resident;
+		free(s->segs[i].name);
+		free(s->segs[i].backing);
+		free(s->segs[i].pids);
 	}
+	free(s->segs);
+	if (s->rootfd >= 0)
+		close(s->rootfd);
 }
 
-static void status_print_json(const struct status *s, FILE *out, int first)
+static void status_fail(const char *path, const char *why)
 {
-	uint64_t size, resident;
-
-	status_totals(s, &size, &resident);
-	fprintf(out, "%s{\"mountpoint\": ", first ? "" : ", ");
-	json_string(out, s->mountpoint);
-	fprintf(out, ", \"segments\": [");
-	for (size_t i = 0; i < s->nsegs; i++) {
-		const struct seg *g = &s->segs[i];
-
-		fprintf(out, "%s{\"name\": ", i ? ", " : "");
-		json_string(out, g->name);
-		fprintf(out, ", \"size\": %llu, \"resident\": %llu, \"backend\": ",
-			(unsigned long long)g->size, (unsigned long long)g->resident);
-		json_string(out, g->backend);
-		fprintf(out, ", \"backing\": ");
-		json_string(out, g->backing);
-		fprintf(out, ", \"lifetime\": ");
-		json_string(out, g->lifetime);
-		fprintf(out, ", \"io\": ");
-		json_string(out, g->io);
-		fprintf(out, ", \"opens\": %u, \"pids\": [", g->opens);
-		for (size_t j = 0; j < g->npids; j++)
-			fprintf(out, "%s%d", j ? ", " : "", (int)g->pids[j]);
-		fprintf(out, "]}");
-	}
-	fprintf(out, "], \"total\": {\"segments\": %zu, \"size\": %llu, \"resident\": %llu}, "
-		     "\"limits\": {\"max_segments\": %llu, \"max_total_size\": %llu, "
-		     "\"max_segment_size\": %llu}}",
-		s->nsegs, (unsigned long long)size, (unsigned long long)resident,
-		(unsigned long long)limit_of(s, "max_segments"),
-		(unsigned long long)limit_of(s, "max_total_size"),
-		(unsigned long long)limit_of(s, "max_segment_size"));
+	fputs("shmfs status: ", stderr);
+	status_put_escaped(stderr, path);
+	fprintf(stderr, ": %s\n", why);
 }
 
-static void status_print_table(const struct status *s, FILE *out)
+/* The root of mount m, if it is still what its mount point leads to. */
+static int status_root(const struct mount_table *t, const struct mount_entry *m)
 {
-	char size[16], res[16], lim[16];
-	uint64_t total, resident, max;
+	struct statx sx;
+	int fd = status_open_path(t, m->path, O_PATH | O_DIRECTORY, &sx);
 
-	fprintf(out, "%s:\n", s->mountpoint);
-	fprintf(out, "%-24s %7s %7s %-7s %-8s %-11s %5s  %s\n", "NAME", "SIZE", "RES", "BACKEND",
-		"LIFETIME", "IO", "OPENS", "PIDS");
-	for (size_t i = 0; i < s->nsegs; i++) {
-		const struct seg *g = &s->segs[i];
-
-		human(g->size, size, sizeof(size));
-		human(g->resident, res, sizeof(res));
-		fprintf(out, "%-24s %7s %7s %-7s %-8s %-11s %5u  ", g->name, size, res, g->backend,
-			g->lifetime, g->io, g->opens);
-		for (size_t j = 0; j < g->npids; j++)
-			fprintf(out, "%s%d", j ? "," : "", (int)g->pids[j]);
-		fputs(g->npids ? "\n" : "-\n", out);
+	if (fd >= 0 && sx.stx_mnt_id != m->id) {
+		close(fd);
+		return -ENOENT;
 	}
-	status_totals(s, &total, &resident);
-	human(total, size, sizeof(size));
-	human(resident, res, sizeof(res));
-	fprintf(out, "total: %zu segments", s->nsegs);
-	if ((max = limit_of(s, "max_segments")))
-		fprintf(out, " of %llu", (unsigned long long)max);
-	fprintf(out, ", %s", size);
-	if ((max = limit_of(s, "max_total_size"))) {
-		human(max, lim, sizeof(lim));
-		fprintf(out, " of %s", lim);
-	}
-	fprintf(out, ", %s resident\n", res);
+	return fd;
 }
 
-/* The mount points of every shmfs mount, from /proc/self/mountinfo. */
-static size_t status_mounts(char ***out)
+static int status_one(const struct mount_table *t, const struct mount_entry *m, int json,
+		      int first)
 {
-	char line[2 * PATH_MAX], mnt[PATH_MAX], fstype[64];
-	char **list = NULL;
-	size_t n = 0;
-	FILE *f = fopen("/proc/self/mountinfo", "r");
+	struct status s = { .mounts = t, .mnt = m, .rootfd = status_root(t, m) };
+	char proc[32];
 
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f)) {
-		const char *sep = strstr(line, " - ");
-		char **grown;
-
-		if (!sep || sscanf(line, "%*s %*s %*s %*s %4095s", mnt) != 1 ||
-		    sscanf(sep + 3, "%63s", fstype) != 1 || strcmp(fstype, "fuse.shmfs") != 0)
-			continue;
-		grown = realloc(list, (n + 1) * sizeof(*list));
-		if (!grown)
-			break;
-		list = grown;
-		list[n++] = strdup(mnt); /* octal escapes (\040) left as they are */
-	}
-	fclose(f);
-	*out = list;
-	return n;
-}
-
-static int status_one(const char *mountpoint, int json, int first)
-{
-	struct status s = { .mountpoint = mountpoint };
-
-	if (lgetxattr(mountpoint, "user.shmfs.limits", s.limits, sizeof(s.limits) - 1) < 0) {
-		fprintf(stderr, "shmfs status: %s: not a shmfs mount (%s)\n", mountpoint,
-			strerror(errno));
+	if (s.rootfd < 0) {
+		status_fail(m->path, strerror(-s.rootfd));
 		return -1;
 	}
-	status_walk(&s, mountpoint, "");
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", s.rootfd);
+	if (getxattr(proc, "user.shmfs.limits", s.limits, sizeof(s.limits) - 1) < 0) {
+		status_fail(m->path, "not a shmfs mount");
+		status_free(&s);
+		return -1;
+	}
+	s.deadline = status_now() + STATUS_RESIDENT_SECONDS;
+	status_walk(&s);
 	status_mappers(&s);
 	if (json)
 		status_print_json(&s, stdout, first);
 	else
 		status_print_table(&s, stdout);
-	for (size_t i = 0; i < s.nsegs; i++)
-		free(s.segs[i].pids);
-	free(s.segs);
+	fflush(stdout);
+	status_notes(&s);
+	status_free(&s);
 	return 0;
+}
+
+/* The absolute path arg names, without resolving its last component: that
+ * is the mount point, and resolving it would ask the mount's daemon. */
+static char *status_canonical(const char *arg)
+{
+	char *copy = strdup(arg), *slash, *dir, *res = NULL;
+	const char *base;
+	size_t len;
+
+	if (!copy)
+		return NULL;
+	len = strlen(copy);
+	while (len > 1 && copy[len - 1] == '/')
+		copy[--len] = '\0';
+	slash = strrchr(copy, '/');
+	base = slash ? slash + 1 : copy;
+	if (strcmp(copy, "/") == 0 || strcmp(base, ".") == 0 || strcmp(base, "..") == 0) {
+		res = realpath(copy, NULL);
+	} else {
+		if (slash)
+			*slash = '\0';
+		dir = realpath(!slash ? "." : slash == copy ? "/" : copy, NULL);
+		if (dir && asprintf(&res, "%s/%s", strcmp(dir, "/") ? dir : "", base) < 0)
+			res = NULL;
+		free(dir);
+	}
+	free(copy);
+	return res;
+}
+
+/* The shmfs mount whose mount point arg names, or NULL (said why). */
+static const struct mount_entry *status_named(const struct mount_table *t, const char *arg)
+{
+	const struct mount_entry *m = NULL;
+	char *path = status_canonical(arg);
+	struct statx sx;
+	int fd = path ? status_open_path(t, path, O_PATH | O_DIRECTORY, &sx) : -errno;
+
+	if (fd == -EPERM)
+		status_fail(arg, "on a FUSE mount of another user: not read (see STATUS in shmfs(1))");
+	else if (fd < 0)
+		status_fail(arg, strerror(-fd));
+	else if (!(m = mounts_by_id(t, sx.stx_mnt_id)) || strcmp(m->path, path) != 0 ||
+		 strcmp(m->fstype, "fuse.shmfs") != 0)
+		status_fail(arg, "not a shmfs mount"), m = NULL;
+	if (fd >= 0)
+		close(fd);
+	free(path);
+	return m;
+}
+
+/* Every fuse.shmfs mount that may be read; the others are named on stderr. */
+static size_t status_all(const struct mount_table *t, const struct mount_entry ***out)
+{
+	const struct mount_entry **list = calloc(t->n ? t->n : 1, sizeof(*list));
+	size_t n = 0;
+
+	for (size_t i = 0; list && i < t->n; i++) {
+		const struct mount_entry *m = &t->v[i];
+		char why[96];
+
+		if (strcmp(m->fstype, "fuse.shmfs") != 0)
+			continue;
+		if (m->trusted) {
+			list[n++] = m;
+			continue;
+		}
+		snprintf(why, sizeof(why), "mounted by uid %lld: not read (see STATUS in shmfs(1))",
+			 m->uid);
+		status_fail(m->path, why);
+	}
+	*out = list;
+	return n;
+}
+
+static int status_usage(int rc)
+{
+	printf("usage: shmfs status [--json] [MOUNTPOINT...]\n"
+	       "One line per segment: name, size, resident memory, backend,\n"
+	       "lifetime, data path, open files and the processes mapping it.\n"
+	       "Without MOUNTPOINT: every shmfs mount made by root or by you.\n");
+	return rc;
 }
 
 int status_main(int argc, char *argv[])
 {
-	char **mounts = NULL;
-	size_t nmounts = 0;
-	int json = 0, rc = 0, first = 1;
+	const struct mount_entry **list = NULL;
+	struct mount_table t;
+	size_t n = 0;
+	int json = 0, rc = 0, first = 1, named = 0, err;
 
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--json") == 0) {
 			json = 1;
 		} else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-			printf("usage: shmfs status [--json] [MOUNTPOINT...]\n"
-			       "One line per segment: name, size, resident memory, backend,\n"
-			       "lifetime, data path, open files and the processes mapping it.\n"
-			       "Without MOUNTPOINT: every shmfs mount.\n");
-			return 0;
+			return status_usage(0);
 		} else if (argv[i][0] == '-') {
 			fprintf(stderr, "shmfs status: unknown option %s\n", argv[i]);
 			return 1;
 		} else {
-			char **grown = realloc(mounts, (nmounts + 1) * sizeof(*mounts));
-
-			if (!grown)
-				return 1;
-			mounts = grown;
-			mounts[nmounts++] = strdup(argv[i]);
+			named++;
 		}
 	}
-	if (nmounts == 0)
-		nmounts = status_mounts(&mounts);
+	if ((err = mounts_read(&t)) < 0) {
+		fprintf(stderr, "shmfs status: /proc/self/mountinfo: %s\n", strerror(-err));
+		return 1;
+	}
+	if (named) {
+		list = calloc((size_t)named, sizeof(*list));
+		for (int i = 1; list && i < argc; i++)
+			if (argv[i][0] != '-' && !(list[n++] = status_named(&t, argv[i])))
+				rc = 1;
+	} else {
+		n = status_all(&t, &list);
+	}
+	if (!list) {
+		fprintf(stderr, "shmfs status: %s\n", strerror(ENOMEM));
+		mounts_free(&t);
+		return 1;
+	}
 	if (json)
 		printf("{\"mounts\": [");
-	for (size_t i = 0; i < nmounts; i++) {
-		if (status_one(mounts[i], json, first))
+	for (size_t i = 0; i < n; i++) {
+		if (!list[i])
+			continue;
+		if (!json && !first)
+			putchar('\n');
+		if (status_one(&t, list[i], json, first))
 			rc = 1;
 		else
 			first = 0;
-		if (!json && i + 1 < nmounts)
-			putchar('\n');
-		free(mounts[i]);
 	}
 	if (json)
 		printf("]}\n");
-	free(mounts);
+	free(list);
+	mounts_free(&t);
 	return rc;
 }

@@ -1,0 +1,225 @@
+/* status_print.c: the table and the JSON of `shmfs status`.
+ *
+ * Names come from users (any byte but '/' and NUL), and root reads the
+ * table on a terminal: every name is written escaped, so that none can
+ * start a new row or reach the terminal as a control sequence. The JSON is
+ * valid UTF-8 whatever the names hold. The man page (STATUS) documents both
+ * encodings. */
+#include "status.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Length (1-4) of the well-formed UTF-8 sequence at s and its code point
+ * in *cp; 0 when s does not start one (a stray or truncated byte, an
+ * overlong form, a surrogate, or past U+10FFFF). */
+static int utf8_next(const unsigned char *s, uint32_t *cp)
+{
+	uint32_t c, min;
+	int n;
+
+	if (s[0] < 0x80) {
+		*cp = s[0];
+		return 1;
+	}
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		n = 2, c = s[0] & 0x1f, min = 0x80;
+	else if ((s[0] & 0xf0) == 0xe0)
+		n = 3, c = s[0] & 0x0f, min = 0x800;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		n = 4, c = s[0] & 0x07, min = 0x10000;
+	else
+		return 0;
+	for (int i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		c = c << 6 | (s[i] & 0x3f);
+	}
+	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+		return 0;
+	*cp = c;
+	return n;
+}
+
+/* Characters a terminal acts on or that reorder the line: C0 and C1
+ * controls, DEL, the bidirectional marks, embeddings, overrides and
+ * isolates, and the line and paragraph separators. */
+static int is_control(uint32_t c)
+{
+	return c < 0x20 || (c >= 0x7f && c <= 0x9f) || c == 0x061c || c == 0x200e ||
+	       c == 0x200f || (c >= 0x2028 && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069);
+}
+
+size_t status_put_escaped(FILE *out, const char *name)
+{
+	const unsigned char *s = (const unsigned char *)name;
+	size_t width = 0;
+
+	while (*s) {
+		uint32_t c;
+		int n = utf8_next(s, &c);
+
+		if (n == 0)
+			width += (size_t)fprintf(out, "\\x%02x", *s);
+		else if (c == '\\')
+			width += (size_t)fprintf(out, "\\\\");
+		else if (c == '\n')
+			width += (size_t)fprintf(out, "\\n");
+		else if (c == '\t')
+			width += (size_t)fprintf(out, "\\t");
+		else if (c < 0x80 && is_control(c))
+			width += (size_t)fprintf(out, "\\x%02x", (unsigned)c);
+		else if (is_control(c))
+			width += (size_t)fprintf(out, "\\u%04x", (unsigned)c);
+		else
+			width += fwrite(s, 1, (size_t)n, out) ? 1 : 0;
+		s += n ? n : 1;
+	}
+	return width;
+}
+
+/* A JSON string: controls as \u00XX, each byte that is not part of
+ * well-formed UTF-8 as U+FFFD. */
+static void json_string(FILE *out, const char *str)
+{
+	const unsigned char *s = (const unsigned char *)str;
+
+	fputc('"', out);
+	while (*s) {
+		uint32_t c;
+		int n = utf8_next(s, &c);
+
+		if (n == 0)
+			fputs("\\ufffd", out);
+		else if (c == '"' || c == '\\')
+			fprintf(out, "\\%c", (char)c);
+		else if (is_control(c))
+			fprintf(out, "\\u%04x", (unsigned)c);
+		else
+			fwrite(s, 1, (size_t)n, out);
+		s += n ? n : 1;
+	}
+	fputc('"', out);
+}
+
+/* "64M", "1.5G": sizes for people. */
+static void human(uint64_t n, char *buf, size_t len)
+{
+	static const char units[] = "BKMGTP";
+	double v = (double)n;
+	int u = 0;
+
+	while (v >= 1024 && u < 5) {
+		v /= 1024;
+		u++;
+	}
+	if (u == 0)
+		snprintf(buf, len, "%lluB", (unsigned long long)n);
+	else
+		snprintf(buf, len, v < 10 && v != (int)v ? "%.1f%c" : "%.0f%c", v, units[u]);
+}
+
+/* The value of key=N in the root's user.shmfs.limits, 0 if absent. */
+static uint64_t limit_of(const struct status *s, const char *key)
+{
+	char pat[64];
+	const char *p;
+
+	snprintf(pat, sizeof(pat), "%s=", key);
+	p = strstr(s->limits, pat);
+	return p ? strtoull(p + strlen(pat), NULL, 10) : 0;
+}
+
+static void status_totals(const struct status *s, uint64_t *size, uint64_t *resident)
+{
+	*size = *resident = 0;
+	for (size_t i = 0; i < s->nsegs; i++) {
+		*size += s->segs[i].size;
+		*resident += s->segs[i].resident;
+	}
+}
+
+static void json_segment(const struct seg *g, FILE *out)
+{
+	fprintf(out, "{\"name\": ");
+	json_string(out, g->name);
+	fprintf(out, ", \"size\": %llu, \"resident\": %llu, \"backend\": ",
+		(unsigned long long)g->size, (unsigned long long)g->resident);
+	json_string(out, g->backend);
+	fprintf(out, ", \"backing\": ");
+	json_string(out, g->backing);
+	fprintf(out, ", \"lifetime\": ");
+	json_string(out, g->lifetime);
+	fprintf(out, ", \"io\": ");
+	json_string(out, g->io);
+	fprintf(out, ", \"opens\": %u, \"pids\": [", g->opens);
+	for (size_t j = 0; j < g->npids; j++)
+		fprintf(out, "%s%d", j ? ", " : "", (int)g->pids[j]);
+	fprintf(out, "]}");
+}
+
+void status_print_json(const struct status *s, FILE *out, int first)
+{
+	uint64_t size, resident;
+
+	status_totals(s, &size, &resident);
+	fprintf(out, "%s{\"mountpoint\": ", first ? "" : ", ");
+	json_string(out, s->mnt->path);
+	fprintf(out, ", \"segments\": [");
+	for (size_t i = 0; i < s->nsegs; i++) {
+		fputs(i ? ", " : "", out);
+		json_segment(&s->segs[i], out);
+	}
+	fprintf(out, "], \"total\": {\"segments\": %zu, \"size\": %llu, \"resident\": %llu}, "
+		     "\"limits\": {\"max_segments\": %llu, \"max_total_size\": %llu, "
+		     "\"max_segment_size\": %llu}}",
+		s->nsegs, (unsigned long long)size, (unsigned long long)resident,
+		(unsigned long long)limit_of(s, "max_segments"),
+		(unsigned long long)limit_of(s, "max_total_size"),
+		(unsigned long long)limit_of(s, "max_segment_size"));
+}
+
+/* NAME padded to 24 characters, counting an escaped name as it is shown. */
+static void table_name(FILE *out, const char *name)
+{
+	for (size_t width = status_put_escaped(out, name); width < 24; width++)
+		fputc(' ', out);
+}
+
+static void table_row(const struct seg *g, FILE *out)
+{
+	char size[16], res[16];
+
+	human(g->size, size, sizeof(size));
+	human(g->resident, res, sizeof(res));
+	table_name(out, g->name);
+	fprintf(out, " %7s %7s %-7s %-8s %-11s %5u  ", size, res, g->backend, g->lifetime,
+		g->io, g->opens);
+	for (size_t j = 0; j < g->npids; j++)
+		fprintf(out, "%s%d", j ? "," : "", (int)g->pids[j]);
+	fputs(g->npids ? "\n" : "-\n", out);
+}
+
+void status_print_table(const struct status *s, FILE *out)
+{
+	char size[16], res[16], lim[16];
+	uint64_t total, resident, max;
+
+	status_put_escaped(out, s->mnt->path);
+	fprintf(out, ":\n%-24s %7s %7s %-7s %-8s %-11s %5s  %s\n", "NAME", "SIZE", "RES",
+		"BACKEND", "LIFETIME", "IO", "OPENS", "PIDS");
+	for (size_t i = 0; i < s->nsegs; i++)
+		table_row(&s->segs[i], out);
+	status_totals(s, &total, &resident);
+	human(total, size, sizeof(size));
+	human(resident, res, sizeof(res));
+	fprintf(out, "total: %zu segments", s->nsegs);
+	if ((max = limit_of(s, "max_segments")))
+		fprintf(out, " of %llu", (unsigned long long)max);
+	fprintf(out, ", %s", size);
+	if ((max = limit_of(s, "max_total_size"))) {
+		human(max, lim, sizeof(lim));
+		fprintf(out, " of %s", lim);
+	}
+	fprintf(out, ", %s resident\n", res);
+}
