@@ -188,6 +188,9 @@ static int shmfs_file_fd(struct shmfs *fs, struct inode *in, int flags)
 		fd = shmfs_open_backing(in, bflags);
 		if (fd == -EACCES || fd == -EROFS) /* only what the caller asked */
 			fd = shmfs_open_backing(in, (bflags & ~O_ACCMODE) | (flags & O_ACCMODE));
+		if (fd == -EWOULDBLOCK)
+			log_warnx("open of inode %lu refused with EAGAIN: someone holds a lease on "
+				  "it in the store", (unsigned long)in->ino);
 		if (fd < 0)
 			return fd;
 	}
