@@ -309,6 +309,7 @@ static int shmfs_make_file(fuse_req_t req, struct inode *dir, const char *bname,
 			stores_uncharge(&fs->stores, 1, 0);
 		return -fd;
 	}
+	store_mark_made(dir->store, fd); /* lifetime mount/process: the sweeps' mark */
 	if (fdp)
 		*fdp = fd;
 	else
@@ -343,6 +344,7 @@ int shmfs_make(fuse_req_t req, struct inode *dir, const char *name, mode_t mode,
 		unlinkat(dir->fd, bname, AT_REMOVEDIR);
 		return err;
 	}
+	store_mark_made_at(dir->store, dir->fd, bname); /* lead: store_mark_made(dir->store, fd of the new dir) */
 	return 0;
 }
 

@@ -120,11 +120,33 @@ static void make_link(const char *target, const char *path)
 	ck_assert_msg(symlink(target, path) == 0, "%s: %s", path, strerror(errno));
 }
 
+/* The lifetime mark a root daemon trusts (the runner is root). */
 static void mark(const char *path, const char *lifetime)
+{
+	ck_assert_msg(setxattr(path, STORE_TRUSTED_LIFETIME_XATTR, lifetime, strlen(lifetime), 0) == 0,
+		      "%s: %s", path, strerror(errno));
+}
+
+/* A mark anyone with write access could put on the store directly. */
+static void forge(const char *path, const char *lifetime)
 {
 	ck_assert_msg(setxattr(path, STORE_LIFETIME_XATTR, lifetime, strlen(lifetime), 0) == 0,
 		      "%s: %s", path, strerror(errno));
 }
+
+/* Mark path as made by the mount of the store at dir with prefix, as
+ * store_mark_made does for what the daemon makes. */
+static void made_by(const char *path, const char *dir, const char *prefix)
+{
+	char token[2 * PATH_MAX];
+	int n = snprintf(token, sizeof(token), "%s/%s", dir, prefix);
+
+	ck_assert_msg(setxattr(path, STORE_TRUSTED_MOUNT_XATTR, token, (size_t)n, 0) == 0,
+		      "%s: %s", path, strerror(errno));
+}
+
+/* Made by the root store's mount (prefix shmfs.). */
+#define MADE(rel) made_by(SHM(rel), shm_dir, "shmfs.")
 
 static int exists(const char *path)
 {
@@ -406,22 +428,38 @@ START_TEST(test_root_mount_lifetime)
 		  DISK("p"));
 	/* Left over by a crash. */
 	make_file(SHM("shmfs.stale"), 100);
+	MADE("shmfs.stale");
 	make_dir(SHM("shmfs.staledir"));
+	MADE("shmfs.staledir");
 	make_file(SHM("shmfs.staledir/x"), 100);
-	/* Not ours. */
+	MADE("shmfs.staledir/x");
+	/* Not ours: no prefix, or not made by this mount. */
 	make_file(SHM("other"), 100);
 	make_dir(SHM("otherdir"));
 	make_file(SHM("otherdir/x"), 100);
+	make_file(SHM("shmfs.planted"), 100);
+	make_file(SHM("shmfs.forged"), 100);
+	forge(SHM("shmfs.forged"), "mount");
+	ck_assert_int_eq(setxattr(SHM("shmfs.forged"), STORE_USER_MOUNT_XATTR, "x", 1, 0), 0);
+	make_file(SHM("shmfs.other-mount"), 100);
+	made_by(SHM("shmfs.other-mount"), shm_dir, "shmfs.other-");
 
 	open_stores();
 	ck_assert_gone(SHM("shmfs.stale"));
 	ck_assert_gone(SHM("shmfs.staledir"));
 	ck_assert_exists(SHM("other"));
 	ck_assert_exists(SHM("otherdir/x"));
+	ck_assert_exists(SHM("shmfs.planted"));
+	ck_assert_exists(SHM("shmfs.forged"));
+	ck_assert_exists(SHM("shmfs.other-mount"));
 	make_file(SHM("shmfs.a"), 100);
+	MADE("shmfs.a");
 	make_dir(SHM("shmfs.sub"));
+	MADE("shmfs.sub");
 	make_dir(SHM("shmfs.sub/deeper"));
+	MADE("shmfs.sub/deeper");
 	make_file(SHM("shmfs.sub/deeper/x"), 100);
+	MADE("shmfs.sub/deeper/x");
 	make_file(SHM("shmfs.d/inside"), 100);
 	write_at(SHM("shmfs.keep"), "declared", 0);
 
@@ -437,11 +475,20 @@ START_TEST(test_root_mount_lifetime)
 	ck_assert_exists(SHM("shmfs.d/inside"));
 
 	make_file(SHM("shmfs.b"), 100);
+	MADE("shmfs.b");
 	make_dir(SHM("shmfs.sub2"));
+	MADE("shmfs.sub2");
 	make_file(SHM("shmfs.sub2/y"), 100);
+	MADE("shmfs.sub2/y");
+	/* A directory the mount made keeps what others put in it. */
+	make_dir(SHM("shmfs.sub3"));
+	MADE("shmfs.sub3");
+	make_file(SHM("shmfs.sub3/theirs"), 100);
 	stores_close(&s, 1);
 	ck_assert_gone(SHM("shmfs.b"));
 	ck_assert_gone(SHM("shmfs.sub2"));
+	ck_assert_exists(SHM("shmfs.sub3/theirs"));
+	ck_assert_exists(SHM("shmfs.planted"));
 	/* Declared names have their own lifetimes (kernel, disk). */
 	ck_assert(holds(SHM("shmfs.keep"), "declared", 0));
 	ck_assert_int_eq(stat_of(SHM("shmfs.keep")).st_size, 4 * KiB);
@@ -501,12 +548,20 @@ START_TEST(test_dir_leftovers_removed)
 		  DISK("m"), DISK("disk"));
 	make_dir(SHM("shmfs.p"));
 	make_file(SHM("shmfs.p/x"), 100);
+	made_by(SHM("shmfs.p/x"), SHM("shmfs.p"), "");
 	make_dir(SHM("shmfs.p/sub"));
+	made_by(SHM("shmfs.p/sub"), SHM("shmfs.p"), "");
 	make_file(SHM("shmfs.p/sub/y"), 100);
+	made_by(SHM("shmfs.p/sub/y"), SHM("shmfs.p"), "");
 	make_dir(DISK("m"));
 	make_file(DISK("m/x"), 100);
+	made_by(DISK("m/x"), DISK("m"), "");
 	make_dir(DISK("m/sub"));
+	made_by(DISK("m/sub"), DISK("m"), "");
 	make_file(DISK("m/sub/y"), 100);
+	made_by(DISK("m/sub/y"), DISK("m"), "");
+	/* Put there directly: not the mount's to remove. */
+	make_file(DISK("m/planted"), 100);
 	make_dir(SHM("shmfs.k"));
 	make_file(SHM("shmfs.k/x"), 100);
 	make_dir(DISK("disk"));
@@ -514,12 +569,17 @@ START_TEST(test_dir_leftovers_removed)
 
 	open_stores();
 	ck_assert(is_empty_dir(SHM("shmfs.p")));
-	ck_assert(is_empty_dir(DISK("m")));
+	ck_assert_gone(DISK("m/x"));
+	ck_assert_gone(DISK("m/sub"));
+	ck_assert_exists(DISK("m/planted"));
+	ck_assert_int_eq(unlink(DISK("m/planted")), 0);
 	ck_assert_exists(SHM("shmfs.k/x"));
 	ck_assert_exists(DISK("disk/x"));
 
 	make_file(DISK("m/z"), 100);
+	made_by(DISK("m/z"), DISK("m"), "");
 	make_dir(DISK("m/zz"));
+	made_by(DISK("m/zz"), DISK("m"), "");
 	stores_close(&s, 1);
 	/* Emptied at unmount, and still there. */
 	ck_assert(is_empty_dir(DISK("m")));
@@ -541,6 +601,9 @@ START_TEST(test_process_marks_swept)
 	mark(SHM("shmfs.kernel"), "kernel");
 	make_file(SHM("shmfs.bogus"), 100);
 	mark(SHM("shmfs.bogus"), "bogus");
+	/* Written on the store directly: a root daemon does not trust it. */
+	make_file(SHM("shmfs.forged"), 100);
+	forge(SHM("shmfs.forged"), "process");
 	make_dir(SHM("shmfs.sub"));
 	make_file(SHM("shmfs.sub/marked"), 100);
 	mark(SHM("shmfs.sub/marked"), "process");
@@ -569,6 +632,7 @@ START_TEST(test_process_marks_swept)
 	ck_assert_exists(SHM("shmfs.plain"));
 	ck_assert_exists(SHM("shmfs.kernel"));
 	ck_assert_exists(SHM("shmfs.bogus"));
+	ck_assert_exists(SHM("shmfs.forged"));
 	ck_assert_exists(SHM("shmfs.sub/plain"));
 	ck_assert_exists(SHM("other"));
 	ck_assert_exists(SHM("shmfs.decl"));
@@ -587,11 +651,14 @@ START_TEST(test_symlinks_not_followed)
 	make_dir(DISK("outside"));
 	make_file(DISK("outside/victim"), 100);
 	mark(DISK("outside/victim"), "process");
+	made_by(DISK("outside/victim"), shm_dir, "shmfs.");
 	make_file(DISK("victim"), 100);
 	mark(DISK("victim"), "process");
+	made_by(DISK("victim"), shm_dir, "shmfs.");
 	make_link(DISK("outside"), SHM("shmfs.evil"));
 	make_link(DISK("victim"), SHM("shmfs.evilf"));
 	make_dir(SHM("shmfs.sub"));
+	MADE("shmfs.sub");
 	make_link(DISK("outside"), SHM("shmfs.sub/evil"));
 	make_dir(DISK("m"));
 	make_link(DISK("outside"), DISK("m/evil"));
@@ -840,7 +907,12 @@ START_TEST(test_walk)
 	ck_assert_int_eq(store_open(&st, shm_dir, "shmfs.", STORE_SHM, LIFETIME_KERNEL), 0);
 	store_walk(&st, NULL, NULL, record, &v);
 	store_close(&st);
-	ck_assert_int_eq(v.n, 5);
+	/* Every type is visited; symlinks and FIFOs as themselves. */
+	ck_assert_int_eq(v.n, 10);
+	ck_assert(S_ISLNK(v.sb[visited(&v, "shmfs.out")].st_mode));
+	ck_assert(S_ISLNK(v.sb[visited(&v, "up")].st_mode));
+	ck_assert(S_ISFIFO(v.sb[visited(&v, "shmfs.fifo")].st_mode));
+	ck_assert_int_lt(visited(&v, "fifo"), visited(&v, "shmfs.d"));
 	ck_assert_int_ge(visited(&v, "shmfs.a"), 0);
 	ck_assert_int_ge(visited(&v, "x"), 0);
 	ck_assert_int_ge(visited(&v, "y"), 0);
@@ -864,8 +936,9 @@ START_TEST(test_walk_skip)
 	ck_assert_int_eq(store_open(&st, shm_dir, "shmfs.", STORE_SHM, LIFETIME_KERNEL), 0);
 	store_walk(&st, skip_d, &v, record, &v);
 	store_close(&st);
-	ck_assert_int_eq(v.n, 1);
-	ck_assert_str_eq(v.names[0], "shmfs.a");
+	ck_assert_int_eq(v.n, 4);
+	ck_assert_int_ge(visited(&v, "shmfs.a"), 0);
+	ck_assert_int_lt(visited(&v, "x"), 0);
 	ck_assert_int_ge(v.nskipped, 2);
 	for (int i = 0; i < v.nskipped && i < 32; i++)
 		ck_assert_msg(strncmp(v.skipped[i], "shmfs.", 6) != 0 &&
@@ -905,7 +978,20 @@ START_TEST(test_lifetime_of)
 	make_file(SHM("shmfs.bad"), 1);
 	mark(SHM("shmfs.bad"), "forever");
 	make_file(SHM("shmfs.none"), 1);
+	make_file(SHM("shmfs.forged"), 1);
+	forge(SHM("shmfs.forged"), "process");
 	ck_assert_int_eq(store_open(&st, shm_dir, "shmfs.", STORE_SHM, LIFETIME_MOUNT), 0);
+	ck_assert(st.trusted);
+
+	/* A root daemon trusts only the trusted mark; one that is not root
+	 * can only keep user marks. */
+	fd = openat(st.dirfd, "shmfs.forged", O_PATH | O_NOFOLLOW);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(store_lifetime_of(&st, fd), LIFETIME_MOUNT);
+	st.trusted = 0;
+	ck_assert_int_eq(store_lifetime_of(&st, fd), LIFETIME_PROCESS);
+	st.trusted = 1;
+	close(fd);
 
 	fd = openat(st.dirfd, "shmfs.p", O_PATH | O_NOFOLLOW);
 	ck_assert_int_ge(fd, 0);
