@@ -302,6 +302,67 @@ START_TEST(test_declared_owner)
 }
 END_TEST
 
+/* stores_open fails on cfg, leaving nothing open. */
+static void open_refused(void)
+{
+	ck_assert_int_eq(stores_open(&s, &cfg), -1);
+	stores_close(&s, 0);
+}
+
+/* What another user planted at a declared name is refused, never taken
+ * over, followed or swept. */
+START_TEST(test_planted_names_refused)
+{
+	struct stat sb;
+
+	make_dir(DISK("victim"));
+	make_file(DISK("victim/precious"), 10);
+	mark(DISK("victim/precious"), "process");
+	made_by(DISK("victim/precious"), SHM("shmfs.p"), "");
+	make_link(DISK("victim"), SHM("shmfs.p"));
+	configure("[dir p]\nlifetime = process\n");
+	open_refused();
+	ck_assert_exists(DISK("victim/precious"));
+	ck_assert_int_eq(unlink(SHM("shmfs.p")), 0);
+
+	/* A directory, a segment of another user's. */
+	make_dir(SHM("shmfs.d"));
+	ck_assert_int_eq(chown(SHM("shmfs.d"), 61001, 61001), 0);
+	configure("[dir d]\nmode = 0700\n");
+	open_refused();
+	ck_assert_uint_eq(stat_of(SHM("shmfs.d")).st_uid, 61001);
+	make_file(SHM("shmfs.seg"), 0);
+	ck_assert_int_eq(chown(SHM("shmfs.seg"), 61001, 61001), 0);
+	configure("[segment seg]\nsize = 4K\nowner = 61002\nlifetime = mount\n");
+	open_refused();
+	sb = stat_of(SHM("shmfs.seg"));
+	ck_assert_uint_eq(sb.st_uid, 61001);
+	ck_assert_int_eq(sb.st_size, 0);
+	/* The declared owner's own is theirs to give. */
+	configure("[segment seg]\nsize = 4K\nowner = 61001\n");
+	open_stores();
+	stores_close(&s, 0);
+	ck_assert_int_eq(unlink(SHM("shmfs.seg")), 0);
+
+	/* A hard link to an object the daemon would take (root's). */
+	make_file(SHM("roots"), 0);
+	ck_assert_int_eq(link(SHM("roots"), SHM("shmfs.seg")), 0);
+	configure("[segment seg]\nsize = 4K\nowner = 61001\n");
+	open_refused();
+	ck_assert_uint_eq(stat_of(SHM("roots")).st_uid, 0);
+	ck_assert_int_eq(unlink(SHM("shmfs.seg")), 0);
+
+	/* A FIFO or symlink at a placeholder or a segment: refused at once. */
+	ck_assert_int_eq(mkfifo(SHM("shmfs.f"), 0666), 0);
+	configure("[segment f]\nbackend = file\npath = %s\n", DISK("f.dat"));
+	open_refused();
+	make_link("/etc/passwd", SHM("shmfs.l"));
+	configure("[segment l]\n");
+	open_refused();
+	ck_assert(S_ISLNK(stat_of(SHM("shmfs.l")).st_mode));
+}
+END_TEST
+
 START_TEST(test_shm_dir_graft)
 {
 	struct stat sb;
@@ -966,6 +1027,84 @@ START_TEST(test_walk_no_prefix)
 }
 END_TEST
 
+/* A tree deeper than the walk's budget: walked down to the budget, with
+ * one fd per level, no recursion; the rest left out. */
+static void visit_count_depth(int dirfd, const char *name, const struct stat *sb, void *arg)
+{
+	int *n = arg;
+
+	(void)dirfd;
+	(void)name;
+	(void)sb;
+	(*n)++;
+}
+
+START_TEST(test_walk_deep)
+{
+	const int levels = STORE_WALK_MAX_DEPTH + 50;
+	struct store st;
+	int fd, n = 0;
+
+	fd = open(shm_dir, O_RDONLY | O_DIRECTORY);
+	ck_assert_int_eq(mkdirat(fd, "shmfs.deep", 0755), 0);
+	for (int i = 0; i < levels; i++) {
+		int next = openat(fd, i ? "d" : "shmfs.deep", O_RDONLY | O_DIRECTORY);
+
+		ck_assert_int_ge(next, 0);
+		close(fd);
+		fd = next;
+		ck_assert_int_eq(mkdirat(fd, "d", 0755), 0);
+	}
+	close(fd);
+	ck_assert_int_eq(store_open(&st, shm_dir, "shmfs.", STORE_SHM, LIFETIME_KERNEL), 0);
+	log_set_level(LOG_LEVEL_ERROR);
+	ck_assert_int_eq(store_walk(&st, NULL, NULL, visit_count_depth, &n), -E2BIG);
+	store_close(&st);
+	/* shmfs.deep is level 1: levels 1..MAX are entered and visited. */
+	ck_assert_int_eq(n, STORE_WALK_MAX_DEPTH);
+}
+END_TEST
+
+/* Marks: the daemon's, in the trusted namespace when it is root. */
+START_TEST(test_marks)
+{
+	struct store st, other;
+	char value[64];
+	int fd;
+
+	make_file(SHM("shmfs.f"), 1);
+	ck_assert_int_eq(store_open(&st, shm_dir, "shmfs.", STORE_SHM, LIFETIME_MOUNT), 0);
+	ck_assert_int_eq(store_open(&other, shm_dir, "shmfs.x", STORE_SHM, LIFETIME_MOUNT), 0);
+	fd = openat(st.dirfd, "shmfs.f", O_PATH | O_NOFOLLOW);
+	ck_assert_int_ge(fd, 0);
+	ck_assert(!store_made_here(&st, fd));
+	ck_assert_int_eq(store_mark_made(&st, fd), 0);
+	ck_assert(store_made_here(&st, fd));
+	/* Another mount of the same directory, with an overlapping prefix. */
+	ck_assert(!store_made_here(&other, fd));
+	ck_assert_int_lt(getxattr(SHM("shmfs.f"), STORE_USER_MOUNT_XATTR, value, sizeof(value)), 0);
+
+	ck_assert_int_eq(store_set_lifetime(&st, fd, LIFETIME_PROCESS), 0);
+	ck_assert_int_eq(getxattr(SHM("shmfs.f"), STORE_TRUSTED_LIFETIME_XATTR, value,
+				  sizeof(value)), 7);
+	ck_assert_int_lt(getxattr(SHM("shmfs.f"), STORE_LIFETIME_XATTR, value, sizeof(value)), 0);
+	ck_assert_int_eq(store_lifetime_of(&st, fd), LIFETIME_PROCESS);
+	/* The store's own lifetime: no mark at all. */
+	ck_assert_int_eq(store_set_lifetime(&st, fd, LIFETIME_MOUNT), 0);
+	ck_assert_int_lt(getxattr(SHM("shmfs.f"), STORE_TRUSTED_LIFETIME_XATTR, value,
+				  sizeof(value)), 0);
+	ck_assert_int_eq(store_set_lifetime(&st, fd, LIFETIME_MOUNT), 0);
+	close(fd);
+
+	/* Stores whose lifetime removes nothing mark nothing. */
+	other.lifetime = LIFETIME_KERNEL;
+	ck_assert_int_eq(store_mark_made_at(&other, other.dirfd, "shmfs.f"), 0);
+	ck_assert(getxattr(SHM("shmfs.f"), STORE_TRUSTED_MOUNT_XATTR, value, sizeof(value)) > 0);
+	store_close(&st);
+	store_close(&other);
+}
+END_TEST
+
 START_TEST(test_lifetime_of)
 {
 	struct store st;
@@ -1062,6 +1201,7 @@ Suite *stores_suite(void)
 	tcase_add_test(tc, test_segment_keeps_data);
 	tcase_add_test(tc, test_segment_prefault);
 	tcase_add_test(tc, test_declared_owner);
+	tcase_add_test(tc, test_planted_names_refused);
 	tcase_add_test(tc, test_shm_dir_graft);
 	tcase_add_test(tc, test_disk_dir_graft);
 	tcase_add_test(tc, test_file_segment);
@@ -1098,6 +1238,8 @@ Suite *stores_suite(void)
 	tcase_add_test(tc, test_walk_skip);
 	tcase_add_test(tc, test_walk_no_prefix);
 	tcase_add_test(tc, test_lifetime_of);
+	tcase_add_test(tc, test_walk_deep);
+	tcase_add_test(tc, test_marks);
 	tcase_add_test(tc, test_parse_lifetime);
 	suite_add_tcase(su, tc);
 
