@@ -337,8 +337,8 @@ int shmfs_backing_flags(int flags)
 			  O_NOFOLLOW)) | O_RDWR | O_CLOEXEC;
 }
 
-static int shmfs_make_file(struct shmfs *fs, int dirfd, const char *bname, mode_t mode,
-			   int *fdp)
+static int shmfs_make_file(struct shmfs *fs, struct inode *dir, int dirfd, const char *bname,
+			   mode_t mode, int *fdp)
 {
 	int limited = quota_active(&fs->stores.limits);
 	int fd;
@@ -352,6 +352,7 @@ static int shmfs_make_file(struct shmfs *fs, int dirfd, const char *bname, mode_
 			stores_uncharge(&fs->stores, 1, 0);
 		return -fd;
 	}
+	store_mark_made(dir->store, fd); /* lifetime mount/process: the sweeps' mark */
 	if (fdp)
 		*fdp = fd;
 	else
@@ -371,7 +372,7 @@ static int shmfs_make_as(struct shmfs *fs, struct inode *dir, const char *bname,
 	if (dirfd < 0)
 		return -dirfd;
 	if (S_ISREG(mode))
-		err = shmfs_make_file(fs, dirfd, bname, mode, fd);
+		err = shmfs_make_file(fs, dir, dirfd, bname, mode, fd);
 	else
 		err = mkdirat(dirfd, bname, mode & 07777) ? errno : 0;
 	inode_fd_done(dir, dirfd);
@@ -414,6 +415,16 @@ static int shmfs_made_by(fuse_req_t req, const struct stat *st)
 	return st->st_uid == maker;
 }
 
+/* The sweeps' mark on what the daemon made (lifetime mount and process). */
+static void shmfs_mark_made(struct inode *in)
+{
+	int fd = inode_fd(in);
+
+	if (fd >= 0)
+		store_mark_made(in->store, fd);
+	inode_fd_done(in, fd);
+}
+
 static void shmfs_make_reply(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
 {
 	struct shmfs *fs = shmfs_data(req);
@@ -428,6 +439,8 @@ static void shmfs_make_reply(fuse_req_t req, fuse_ino_t parent, const char *name
 		itable_forget(&fs->inodes, shmfs_inode(req, e.ino), 1);
 		err = EEXIST;
 	}
+	if (!err && S_ISDIR(mode))
+		shmfs_mark_made(shmfs_inode(req, e.ino)); /* files were, as they were made */
 	if (err)
 		fuse_reply_err(req, err);
 	else

@@ -29,9 +29,18 @@ static const struct {
 
 #define N_SHMFS_XATTRS (sizeof(shmfs_xattrs) / sizeof(shmfs_xattrs[0]))
 
+/* The daemon's marks on backing objects (store.h); never shown, read or
+ * written through the mount. */
+#define SHMFS_TRUSTED_PREFIX "trusted.shmfs."
+
 static int shmfs_is_own_xattr(const char *name)
 {
 	return strncmp(name, SHMFS_XATTR_PREFIX, strlen(SHMFS_XATTR_PREFIX)) == 0;
+}
+
+static int shmfs_is_mark(const char *name)
+{
+	return strncmp(name, SHMFS_TRUSTED_PREFIX, strlen(SHMFS_TRUSTED_PREFIX)) == 0;
 }
 
 static int shmfs_has_xattr(struct shmfs *fs, struct inode *in, size_t i)
@@ -141,34 +150,65 @@ static int shmfs_xattr_op(struct inode *in, const char *name, const char *value,
 	return rc;
 }
 
+/* Put lifetime lt's mark on in's object (store_set_lifetime), and only
+ * then cache it: a lookup in between would otherwise cache the old one
+ * again. 0 or an errno. */
+static int shmfs_mark_lifetime(struct inode *in, enum lifetime lt)
+{
+	int fd = inode_fd(in), err;
+
+	if (fd < 0)
+		return -fd;
+	err = -store_set_lifetime(in->store, fd, lt);
+	inode_fd_done(in, fd);
+	if (!err)
+		__atomic_store_n(&in->lifetime, (int)lt, __ATOMIC_RELAXED);
+	return err;
+}
+
+/* Whether the caller may change in's lifetime: a lifetime process has the
+ * daemon remove the segment, so only its owner may ask for it, as only
+ * the owner may remove a file from a sticky directory; uid 0 stands for
+ * CAP_FOWNER. 0 or EPERM. */
+static int shmfs_lifetime_allowed(fuse_req_t req, struct inode *in)
+{
+	uid_t uid = fuse_req_ctx(req)->uid;
+	struct stat st;
+	int err;
+
+	if (uid == 0)
+		return 0;
+	err = shmfs_stat(in, &st);
+	if (err)
+		return err;
+	return st.st_uid == uid ? 0 : EPERM;
+}
+
 /* setfattr -n user.shmfs.lifetime -v process|kernel|disk on one segment:
  * kept on the backing object, so that a restart finds the mark. kernel and
  * disk both mean "until unlinked": whichever of the two fits the segment's
  * store is kept, and none at all where that is the store's own lifetime
  * (so that copying a segment between stores, as mv does, carries over
- * what makes sense and fails on nothing). */
-static int shmfs_set_lifetime(struct shmfs *fs, struct inode *in, const char *value,
-			      size_t size, int flags)
+ * what makes sense and fails on nothing). flags (XATTR_CREATE/REPLACE)
+ * are not applied: the mark's existence is not what the mount shows. */
+static int shmfs_set_lifetime(fuse_req_t req, struct inode *in, const char *value, size_t size)
 {
+	struct shmfs *fs = shmfs_data(req);
 	enum lifetime lt;
-	const char *name;
 	int err;
 
 	if (in->type != S_IFREG)
 		return ENOTSUP; /* directories: the config's */
 	if (shmfs_is_declared(fs, in))
 		return EPERM;
+	err = shmfs_lifetime_allowed(req, in);
+	if (err)
+		return err;
 	if (store_parse_lifetime(value, size, &lt) || lt == LIFETIME_MOUNT)
 		return EINVAL;
 	if (lt != LIFETIME_PROCESS)
 		lt = in->store->backend == STORE_SHM ? LIFETIME_KERNEL : LIFETIME_DISK;
-	shmfs_forget_lifetime(in);
-	if (lt == in->store->lifetime) {
-		err = shmfs_xattr_op(in, STORE_LIFETIME_XATTR, NULL, 0, 0);
-		return err == ENODATA ? 0 : err;
-	}
-	name = config_lifetime_name(lt);
-	return shmfs_xattr_op(in, STORE_LIFETIME_XATTR, name, strlen(name), flags);
+	return shmfs_mark_lifetime(in, lt);
 }
 
 static void shmfs_reply_value(fuse_req_t req, const char *value, size_t len, size_t size)
@@ -188,6 +228,10 @@ void shmfs_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t siz
 	ssize_t n;
 	int fd;
 
+	if (shmfs_is_mark(name)) {
+		fuse_reply_err(req, ENODATA);
+		return;
+	}
 	if (shmfs_is_own_xattr(name)) {
 		char value[PATH_MAX];
 		int len = shmfs_xattr_value(shmfs_data(req), in, name, value, sizeof(value));
@@ -246,7 +290,7 @@ void shmfs_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 	n = n ? listxattr(path, list, (size_t)n) : 0;
 	inode_fd_done(in, fd);
 	for (p = list; n > 0 && p < list + n; p += strlen(p) + 1) {
-		if (!shmfs_is_own_xattr(p)) {
+		if (!shmfs_is_own_xattr(p) && !shmfs_is_mark(p)) {
 			memcpy(out + len, p, strlen(p) + 1);
 			len += strlen(p) + 1;
 		}
@@ -268,10 +312,10 @@ void shmfs_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char
 	struct inode *in = shmfs_inode(req, ino);
 
 	if (strcmp(name, STORE_LIFETIME_XATTR) == 0) {
-		fuse_reply_err(req, shmfs_set_lifetime(shmfs_data(req), in, value, size, flags));
+		fuse_reply_err(req, shmfs_set_lifetime(req, in, value, size));
 		return;
 	}
-	if (shmfs_is_own_xattr(name)) {
+	if (shmfs_is_own_xattr(name) || shmfs_is_mark(name)) {
 		/* They describe the segment and cannot be set. ENOTSUP, not
 		 * EPERM: cp -a and mv then copy a segment quietly. */
 		fuse_reply_err(req, ENOTSUP);
@@ -283,15 +327,18 @@ void shmfs_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char
 void shmfs_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 {
 	struct inode *in = shmfs_inode(req, ino);
+	int err;
 
 	if (strcmp(name, STORE_LIFETIME_XATTR) == 0 && in->type == S_IFREG &&
 	    !shmfs_is_declared(shmfs_data(req), in)) {
 		/* Back to the store's lifetime. */
-		shmfs_forget_lifetime(in);
-		fuse_reply_err(req, shmfs_xattr_op(in, name, NULL, 0, 0));
+		err = shmfs_lifetime_allowed(req, in);
+		if (!err)
+			err = shmfs_mark_lifetime(in, in->store->lifetime);
+		fuse_reply_err(req, err);
 		return;
 	}
-	if (shmfs_is_own_xattr(name)) {
+	if (shmfs_is_own_xattr(name) || shmfs_is_mark(name)) {
 		fuse_reply_err(req, ENOTSUP);
 		return;
 	}

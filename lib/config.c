@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "log.h"
 
@@ -278,6 +279,26 @@ int config_read_string(struct config *cfg, const char *text, const char *origin)
 	return cfg->nerrors > before ? -1 : 0;
 }
 
+/* A config says what a root daemon does (which directories it sweeps,
+ * whose segments it makes): one that another user could write is refused. */
+static int config_check_owner(struct config *cfg, const char *path, const struct stat *st)
+{
+	if (st->st_mode & (S_IWGRP | S_IWOTH)) {
+		config_error(cfg, path, 0, "writable by %s (mode %04o): other users could make the "
+			     "daemon act for them; chmod go-w %s",
+			     st->st_mode & S_IWOTH ? "others" : "its group",
+			     (unsigned)(st->st_mode & 07777), path);
+		return -1;
+	}
+	if (st->st_uid != 0 && st->st_uid != geteuid()) {
+		config_error(cfg, path, 0, "owned by uid %u, neither root nor the daemon's user "
+			     "(uid %u): that user could make the daemon act for them",
+			     (unsigned)st->st_uid, (unsigned)geteuid());
+		return -1;
+	}
+	return 0;
+}
+
 int config_read_file(struct config *cfg, const char *path)
 {
 	struct stat st;
@@ -294,6 +315,10 @@ int config_read_file(struct config *cfg, const char *path)
 	/* fopen succeeds on a directory, and its "size" can be LONG_MAX. */
 	if (!fstat(fileno(f), &st) && S_ISDIR(st.st_mode)) {
 		config_error(cfg, path, 0, "%s", strerror(EISDIR));
+		fclose(f);
+		return -1;
+	}
+	if (config_check_owner(cfg, path, &st)) {
 		fclose(f);
 		return -1;
 	}
@@ -970,6 +995,36 @@ static const struct config_entry *config_repeated(const struct config *cfg, size
 	return rc == 1 ? &cfg->entries[found] : NULL;
 }
 
+/* The last entry of [shmfs] key, or NULL. */
+static const struct config_entry *config_last(const struct config *cfg, const char *key)
+{
+	for (size_t i = cfg->nentries; i-- > 0;) {
+		const struct config_entry *e = &cfg->entries[i];
+
+		if (e->key && strcmp(e->section, "shmfs") == 0 && strcmp(e->key, key) == 0)
+			return e;
+	}
+	return NULL;
+}
+
+/* lifetime = mount with no prefix sweeps every name of shm_dir: refused
+ * where anyone but root and the daemon's user can make names there (such
+ * as /dev/shm), since those are other programs' objects. */
+static void config_check_sweep(struct config *cfg)
+{
+	const struct config_entry *e = config_last(cfg, "lifetime");
+	struct stat st;
+
+	if (cfg->lifetime != LIFETIME_MOUNT || cfg->prefix[0] || !e || stat(cfg->shm_dir, &st))
+		return;
+	if (!(st.st_mode & (S_IWGRP | S_IWOTH)) && (st.st_uid == 0 || st.st_uid == geteuid()))
+		return;
+	config_error(cfg, e->origin, e->line,
+		     "lifetime = mount with an empty prefix would sweep all of shm_dir %s, which "
+		     "other users can write; set a prefix, or use a shm_dir only the daemon's "
+		     "user can write", cfg->shm_dir);
+}
+
 int config_validate(struct config *cfg)
 {
 	struct strindex seen = { 0 }, names = { 0 }, paths = { 0 };
@@ -1017,6 +1072,7 @@ int config_validate(struct config *cfg)
 		if (set(cfg, e->value, why, sizeof(why)))
 			config_error(cfg, e->origin, e->line, "%s", why);
 	}
+	config_check_sweep(cfg);
 	for (size_t i = 0; i < cfg->ngrafts; i++) {
 		struct config_graft *g = &cfg->grafts[i];
 

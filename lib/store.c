@@ -4,38 +4,115 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <linux/openat2.h>
 #include <sys/syscall.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
-int store_open(struct store *st, const char *path, const char *prefix,
-	       enum store_backend backend, enum lifetime lifetime)
+#include "log.h"
+
+int store_open_fd(struct store *st, int fd, const char *path, const char *prefix,
+		  enum store_backend backend, enum lifetime lifetime)
 {
 	struct stat sb;
+	int err;
 
 	memset(st, 0, sizeof(*st));
 	st->dirfd = st->mntfd = -1; /* store_close() after a failed open closes nothing */
-	if (strlen(path) >= sizeof(st->path) || strlen(prefix) >= sizeof(st->prefix))
+	if (strlen(path) >= sizeof(st->path) || strlen(prefix) >= sizeof(st->prefix)) {
+		close(fd);
 		return -ENAMETOOLONG;
-	st->dirfd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (st->dirfd < 0)
-		return -errno;
-	if (fstat(st->dirfd, &sb)) {
-		int err = errno;
-
-		close(st->dirfd);
-		st->dirfd = -1;
+	}
+	err = fstat(fd, &sb) ? errno : S_ISDIR(sb.st_mode) ? 0 : ENOTDIR;
+	if (err) {
+		close(fd);
 		return -err;
 	}
+	st->dirfd = fd;
 	/* (open_by_handle_at takes no O_PATH fd for the filesystem.) */
 	st->mntfd = openat(st->dirfd, ".", O_RDONLY | O_DIRECTORY | O_NONBLOCK | O_CLOEXEC);
 	strcpy(st->path, path);
 	strcpy(st->prefix, prefix);
 	st->backend = backend;
 	st->lifetime = lifetime;
+	st->trusted = geteuid() == 0;
 	return 0;
+}
+
+int store_open(struct store *st, const char *path, const char *prefix,
+	       enum store_backend backend, enum lifetime lifetime)
+{
+	int fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0) {
+		memset(st, 0, sizeof(*st));
+		st->dirfd = st->mntfd = -1;
+		return -errno;
+	}
+	return store_open_fd(st, fd, path, prefix, backend, lifetime);
+}
+
+/* The directory name in the directory at, never followed; made with mode
+ * when missing and create is set. An O_PATH fd or -errno. */
+static int store_open_component(int at, const char *name, int create, mode_t mode, int *made)
+{
+	struct stat sb;
+	int fd;
+
+	*made = 0;
+	fd = openat(at, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT && create) {
+		if (mkdirat(at, name, mode) == 0)
+			*made = 1;
+		else if (errno != EEXIST)
+			return -errno;
+		fd = openat(at, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	}
+	if (fd >= 0)
+		return fd;
+	if (fstatat(at, name, &sb, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(sb.st_mode))
+		return -ELOOP;
+	return -errno;
+}
+
+int store_open_path(const char *path, int create, mode_t mode, int *made)
+{
+	char name[NAME_MAX + 1];
+	const char *p = path;
+	int fd, made_last = 0;
+
+	if (path[0] != '/')
+		return -EINVAL;
+	fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	for (;;) {
+		size_t n;
+		int next;
+
+		p += strspn(p, "/");
+		n = strcspn(p, "/");
+		if (n == 0)
+			break;
+		if (n > NAME_MAX) {
+			close(fd);
+			return -ENAMETOOLONG;
+		}
+		memcpy(name, p, n);
+		name[n] = '\0';
+		p += n;
+		next = store_open_component(fd, name, create,
+					    p[strspn(p, "/")] ? 0755 : mode, &made_last);
+		close(fd);
+		if (next < 0)
+			return next;
+		fd = next;
+	}
+	if (made)
+		*made = made_last;
+	return fd;
 }
 
 void store_close(struct store *st)
@@ -109,62 +186,223 @@ int store_parse_lifetime(const char *value, size_t len, enum lifetime *out)
 	return -EINVAL;
 }
 
+/* The xattr calls on any fd: O_PATH fds have none of their own (EBADF),
+ * so those go through /proc/self/fd, which reaches the very object. */
+static ssize_t fd_getxattr(int fd, const char *name, void *value, size_t len)
+{
+	char path[64];
+	ssize_t n = fgetxattr(fd, name, value, len);
+
+	if (n < 0 && errno == EBADF) {
+		store_fd_path(fd, path, sizeof(path));
+		n = getxattr(path, name, value, len);
+	}
+	return n;
+}
+
+static int fd_setxattr(int fd, const char *name, const void *value, size_t len)
+{
+	char path[64];
+	int rc = fsetxattr(fd, name, value, len, 0);
+
+	if (rc && errno == EBADF) {
+		store_fd_path(fd, path, sizeof(path));
+		rc = setxattr(path, name, value, len, 0);
+	}
+	return rc ? -errno : 0;
+}
+
+static int fd_removexattr(int fd, const char *name)
+{
+	char path[64];
+	int rc = fremovexattr(fd, name);
+
+	if (rc && errno == EBADF) {
+		store_fd_path(fd, path, sizeof(path));
+		rc = removexattr(path, name);
+	}
+	return rc ? -errno : 0;
+}
+
+static const char *store_lifetime_xattr(const struct store *st)
+{
+	return st->trusted ? STORE_TRUSTED_LIFETIME_XATTR : STORE_LIFETIME_XATTR;
+}
+
 enum lifetime store_lifetime_of(const struct store *st, int fd)
 {
-	char path[64], value[16];
+	char value[16];
 	enum lifetime lt;
 	ssize_t n;
 
-	n = fgetxattr(fd, STORE_LIFETIME_XATTR, value, sizeof(value));
-	if (n < 0 && errno == EBADF) {
-		/* O_PATH fds have no fgetxattr: go through the path. */
-		store_fd_path(fd, path, sizeof(path));
-		n = getxattr(path, STORE_LIFETIME_XATTR, value, sizeof(value));
-	}
+	n = fd_getxattr(fd, store_lifetime_xattr(st), value, sizeof(value));
 	if (n > 0 && store_parse_lifetime(value, (size_t)n, &lt) == 0)
 		return lt;
 	return st->lifetime;
 }
 
-static void store_walk_dir(const struct store *st, int fd, int top, store_skip_fn skip,
-			   void *skip_arg, store_visit_fn visit, void *arg)
+int store_set_lifetime(const struct store *st, int fd, enum lifetime lt)
 {
-	struct dirent *de;
-	DIR *dp;
+	const char *name = config_lifetime_name(lt);
+	int rc;
 
-	dp = fdopendir(fd);
-	if (!dp) {
-		close(fd);
-		return;
-	}
-	while ((de = readdir(dp))) {
-		const char *name = store_visible_name(st, top, de->d_name);
-		struct stat sb;
-
-		if (!name || (top && skip && skip(name, skip_arg)))
-			continue;
-		if (fstatat(dirfd(dp), de->d_name, &sb, AT_SYMLINK_NOFOLLOW) ||
-		    !store_type_shown(sb.st_mode))
-			continue;
-		if (S_ISDIR(sb.st_mode)) {
-			int sub = openat(dirfd(dp), de->d_name,
-					 O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-
-			if (sub >= 0)
-				store_walk_dir(st, sub, 0, NULL, NULL, visit, arg);
-		}
-		visit(dirfd(dp), de->d_name, &sb, arg);
-	}
-	closedir(dp);
+	if (lt != st->lifetime)
+		return fd_setxattr(fd, store_lifetime_xattr(st), name, strlen(name));
+	rc = fd_removexattr(fd, store_lifetime_xattr(st));
+	return rc == -ENODATA ? 0 : rc;
 }
 
-void store_walk(const struct store *st, store_skip_fn skip, void *skip_arg,
-		store_visit_fn visit, void *arg)
+/* What marks an object as made by the mount of st: its path and prefix. */
+static int store_token(const struct store *st, char *buf, size_t len)
 {
-	int fd = openat(st->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	return snprintf(buf, len, "%s/%s", st->path, st->prefix);
+}
 
-	if (fd >= 0)
-		store_walk_dir(st, fd, 1, skip, skip_arg, visit, arg);
+static const char *store_mount_xattr(const struct store *st)
+{
+	return st->trusted ? STORE_TRUSTED_MOUNT_XATTR : STORE_USER_MOUNT_XATTR;
+}
+
+int store_mark_made(const struct store *st, int fd)
+{
+	char token[PATH_MAX + NAME_MAX + 2];
+	int n;
+
+	if (st->lifetime != LIFETIME_MOUNT && st->lifetime != LIFETIME_PROCESS)
+		return 0;
+	n = store_token(st, token, sizeof(token));
+	return fd_setxattr(fd, store_mount_xattr(st), token, (size_t)n);
+}
+
+int store_mark_made_at(const struct store *st, int dirfd, const char *name)
+{
+	int fd, rc;
+
+	if (st->lifetime != LIFETIME_MOUNT && st->lifetime != LIFETIME_PROCESS)
+		return 0;
+	fd = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	rc = store_mark_made(st, fd);
+	close(fd);
+	return rc;
+}
+
+int store_made_here(const struct store *st, int fd)
+{
+	char token[PATH_MAX + NAME_MAX + 2], value[PATH_MAX + NAME_MAX + 2];
+	int n = store_token(st, token, sizeof(token));
+	ssize_t got = fd_getxattr(fd, store_mount_xattr(st), value, sizeof(value));
+
+	return got == n && memcmp(token, value, (size_t)n) == 0;
+}
+
+/* One directory being walked, and how its parent saw it. */
+struct walk_level {
+	DIR *dp;
+	char name[NAME_MAX + 1];
+	struct stat sb;
+};
+
+/* Open the directory name of the level below, relative to its parent fd:
+ * never a symlink (O_NOFOLLOW), never a FIFO (O_DIRECTORY), never waiting
+ * (O_NONBLOCK), and the object lstat saw. A DIR or NULL. */
+static DIR *walk_open(int parent, const char *name, const struct stat *sb,
+		      const struct store_walk_ops *ops)
+{
+	struct stat now;
+	DIR *dp;
+	int fd;
+
+	fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, &now) || now.st_dev != sb->st_dev || now.st_ino != sb->st_ino ||
+	    (ops->enter && !ops->enter(fd, sb, ops->arg))) {
+		close(fd);
+		return NULL;
+	}
+	dp = fdopendir(fd);
+	if (!dp)
+		close(fd);
+	return dp;
+}
+
+/* The next entry of level depth worth a look, with its lstat; NULL at the end. */
+static const char *walk_next(const struct store *st, struct walk_level *lv, int depth,
+			     const struct store_walk_ops *ops, struct stat *sb)
+{
+	struct dirent *de;
+
+	while ((de = readdir(lv->dp))) {
+		const char *name = store_visible_name(st, depth == 0, de->d_name);
+
+		if (!name)
+			continue;
+		if (depth == 0 && ops->skip && ops->skip(name, ops->skip_arg))
+			continue;
+		if (fstatat(dirfd(lv->dp), de->d_name, sb, AT_SYMLINK_NOFOLLOW) == 0)
+			return de->d_name;
+	}
+	return NULL;
+}
+
+int store_walk_with(const struct store *st, const struct store_walk_ops *ops)
+{
+	struct walk_level *lv = calloc(STORE_WALK_MAX_DEPTH + 1, sizeof(*lv));
+	int depth = 0, fd, too_deep = 0;
+
+	if (!lv)
+		return -ENOMEM;
+	fd = openat(st->dirfd, ".", O_RDONLY | O_DIRECTORY | O_NONBLOCK | O_CLOEXEC);
+	lv[0].dp = fd < 0 ? NULL : fdopendir(fd);
+	if (!lv[0].dp) {
+		if (fd >= 0)
+			close(fd);
+		free(lv);
+		return 0;
+	}
+	while (depth >= 0) {
+		struct walk_level *cur = &lv[depth];
+		const char *name;
+		struct stat sb;
+
+		name = walk_next(st, cur, depth, ops, &sb);
+		if (!name) {
+			closedir(cur->dp);
+			if (depth > 0)
+				ops->visit(dirfd(lv[depth - 1].dp), cur->name, &cur->sb, ops->arg);
+			depth--;
+			continue;
+		}
+		if (!S_ISDIR(sb.st_mode)) {
+			ops->visit(dirfd(cur->dp), name, &sb, ops->arg);
+			continue;
+		}
+		if (depth == STORE_WALK_MAX_DEPTH) {
+			too_deep = 1;
+			continue;
+		}
+		lv[depth + 1].dp = walk_open(dirfd(cur->dp), name, &sb, ops);
+		if (!lv[depth + 1].dp)
+			continue;
+		depth++;
+		snprintf(lv[depth].name, sizeof(lv[depth].name), "%s", name);
+		lv[depth].sb = sb;
+	}
+	free(lv);
+	if (too_deep)
+		log_warnx("%s: directories more than %d levels deep were left out of a walk",
+			  st->path, STORE_WALK_MAX_DEPTH);
+	return too_deep ? -E2BIG : 0;
+}
+
+int store_walk(const struct store *st, store_skip_fn skip, void *skip_arg,
+	       store_visit_fn visit, void *arg)
+{
+	const struct store_walk_ops ops = { skip, skip_arg, NULL, visit, arg };
+
+	return store_walk_with(st, &ops);
 }
 
 /* Owner, mode and size of a file being made; -errno. */

@@ -21,11 +21,22 @@ struct store {
 	char prefix[NAME_MAX + 1];
 	enum store_backend backend;
 	enum lifetime lifetime;
+	int trusted;          /* marks are trusted.shmfs.* (the daemon is root), else user.shmfs.* */
 };
 
 /* Open the top directory at path (which must be a directory). */
 int store_open(struct store *st, const char *path, const char *prefix,
 	       enum store_backend backend, enum lifetime lifetime);
+/* Likewise with an O_PATH fd of the directory, which the store takes (also
+ * on failure); path is only what messages and user.shmfs.backing say. */
+int store_open_fd(struct store *st, int fd, const char *path, const char *prefix,
+		  enum store_backend backend, enum lifetime lifetime);
+
+/* Open the directory path (absolute) one component at a time, relative to
+ * the last, never following a symbolic link (-ELOOP), making what is
+ * missing when create is set (0755, the last one mode; *made then says
+ * whether the last one was made). Returns an O_PATH fd or -errno. */
+int store_open_path(const char *path, int create, mode_t mode, int *made);
 void store_close(struct store *st);
 
 /* The name in the backing directory of what the mount calls name; top says
@@ -71,25 +82,75 @@ int store_unlink_at(int dirfd, const char *name, const struct stat *want);
  * it. */
 int store_unlink_fd(const struct store *st, int fd);
 
-/* The xattr on a backing object that overrides its store's lifetime. */
+/* A segment's lifetime, as the mount shows it (getfattr/setfattr). */
 #define STORE_LIFETIME_XATTR "user.shmfs.lifetime"
 
-/* The lifetime of the object behind fd (any fd, O_PATH too): its
- * STORE_LIFETIME_XATTR if it has a valid one, else the store's. */
+/* The marks kept on backing objects. Marks drive removal, so a root daemon
+ * keeps them in the trusted namespace, which only CAP_SYS_ADMIN may write:
+ * nobody writing the store directly can forge one. A daemon that is not
+ * root cannot write trusted.*, and keeps them as user.shmfs.*. */
+#define STORE_TRUSTED_LIFETIME_XATTR "trusted.shmfs.lifetime"
+#define STORE_TRUSTED_MOUNT_XATTR "trusted.shmfs.mount"
+#define STORE_USER_MOUNT_XATTR "user.shmfs.mount"
+
+/* The lifetime of the object behind fd (any fd, O_PATH too): its mark if it
+ * has a valid one, else the store's. A root daemon reads only the trusted
+ * mark: a user.shmfs.lifetime written on the store directly means nothing. */
 enum lifetime store_lifetime_of(const struct store *st, int fd);
+
+/* Mark the object behind fd with lifetime lt (none when lt is the store's
+ * own). 0 or -errno. */
+int store_set_lifetime(const struct store *st, int fd, enum lifetime lt);
+
+/* Mark an object the daemon just made in st (fd: the new file or directory,
+ * O_PATH too) as this mount's, in stores whose lifetime (mount, process)
+ * removes what the mount made: the sweeps remove only marked objects. The
+ * mark holds the store's token (its path and prefix), so that mounts with
+ * overlapping prefixes in one directory never remove each other's objects.
+ * 0 (also where nothing is marked) or -errno. */
+int store_mark_made(const struct store *st, int fd);
+
+/* store_mark_made for a caller that holds no fd of the new object: opens
+ * name in dirfd (O_PATH | O_NOFOLLOW), a lookup by name that an fd of the
+ * object made avoids; prefer store_mark_made. */
+int store_mark_made_at(const struct store *st, int dirfd, const char *name);
+
+/* Whether the object behind fd carries st's mark (store_mark_made). */
+int store_made_here(const struct store *st, int fd);
 
 /* Parse a lifetime name: 0 and *out, or -EINVAL. */
 int store_parse_lifetime(const char *value, size_t len, enum lifetime *out);
 
-/* Called for every segment and directory below the store's top, children
- * before their directory; dirfd and name locate the object. */
+/* Called for every object below the store's top, children before their
+ * directory; dirfd and name locate the object, sb is its lstat. Objects of
+ * every type are visited (visitors pick); a directory only if it was
+ * entered. */
 typedef void (*store_visit_fn)(int dirfd, const char *name, const struct stat *sb, void *arg);
 /* Says whether a name of the top directory (as the mount shows it) is left out. */
 typedef int (*store_skip_fn)(const char *name, void *arg);
+/* Says whether to go into a directory; fd is a read-only fd of it. */
+typedef int (*store_enter_fn)(int fd, const struct stat *sb, void *arg);
 
-/* Walk the store. Symlinks and special files are never visited or followed;
- * in the top directory only names with the prefix are. */
-void store_walk(const struct store *st, store_skip_fn skip, void *skip_arg,
-		store_visit_fn visit, void *arg);
+struct store_walk_ops {
+	store_skip_fn skip;   /* NULL: every name of the top */
+	void *skip_arg;
+	store_enter_fn enter; /* NULL: every directory */
+	store_visit_fn visit;
+	void *arg;            /* of enter and visit */
+};
+
+/* How deep a walk goes below the top; it holds one fd per level, so this is
+ * its fd budget too. Deeper levels are left out, with one log line. */
+#define STORE_WALK_MAX_DEPTH 128
+
+/* Walk the store without recursion: each directory is opened relative to
+ * its parent's fd (O_NOFOLLOW | O_DIRECTORY | O_NONBLOCK, and checked to be
+ * what lstat saw), so no symlink is followed and no FIFO opened; in the top
+ * directory only names with the prefix are seen. Returns 0, or -E2BIG when
+ * levels past STORE_WALK_MAX_DEPTH were left out. */
+int store_walk_with(const struct store *st, const struct store_walk_ops *ops);
+/* store_walk_with, entering every directory. */
+int store_walk(const struct store *st, store_skip_fn skip, void *skip_arg,
+	       store_visit_fn visit, void *arg);
 
 #endif

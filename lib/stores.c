@@ -26,10 +26,46 @@ static int stores_skip_declared(const char *name, void *arg)
 	return stores_graft(arg, name) != NULL;
 }
 
-static void visit_remove(int dirfd, const char *name, const struct stat *sb, void *arg)
+/* Open what dirfd/name is now, for a check: O_PATH (no open of a FIFO, no
+ * wait on a lease), never following, and the object the walk saw. */
+static int open_seen(int dirfd, const char *name, const struct stat *sb)
 {
-	(void)arg;
-	if (unlinkat(dirfd, name, S_ISDIR(sb->st_mode) ? AT_REMOVEDIR : 0) && errno != ENOENT)
+	struct stat now;
+	int fd = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &now) || now.st_dev != sb->st_dev || now.st_ino != sb->st_ino) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* lifetime mount and process dirs: only what this mount made is removed,
+ * and only directories it made are gone into (arg is the store). */
+static int enter_made(int fd, const struct stat *sb, void *arg)
+{
+	(void)sb;
+	return store_made_here(arg, fd);
+}
+
+static void visit_remove_made(int dirfd, const char *name, const struct stat *sb, void *arg)
+{
+	int fd, made;
+
+	if (S_ISDIR(sb->st_mode)) {
+		/* Entered, so made here; what others put in it keeps it. */
+		if (unlinkat(dirfd, name, AT_REMOVEDIR) && errno != ENOENT && errno != ENOTEMPTY)
+			log_warn("removing %s", name);
+		return;
+	}
+	fd = open_seen(dirfd, name, sb);
+	if (fd < 0)
+		return;
+	made = store_made_here(arg, fd);
+	close(fd);
+	if (made && unlinkat(dirfd, name, 0) && errno != ENOENT)
 		log_warn("removing %s", name);
 }
 
@@ -41,13 +77,13 @@ static void visit_sweep(int dirfd, const char *name, const struct stat *sb, void
 
 	if (!S_ISREG(sb->st_mode))
 		return;
-	fd = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	fd = open_seen(dirfd, name, sb);
 	if (fd < 0)
 		return;
 	lt = store_lifetime_of(arg, fd);
 	close(fd);
-	if (lt == LIFETIME_PROCESS)
-		visit_remove(dirfd, name, sb, NULL);
+	if (lt == LIFETIME_PROCESS && unlinkat(dirfd, name, 0) && errno != ENOENT)
+		log_warn("removing %s", name);
 }
 
 static void visit_count(int dirfd, const char *name, const struct stat *sb, void *arg)
@@ -68,11 +104,25 @@ static void stores_walk(struct stores *s, struct store *st, store_visit_fn visit
 	store_walk(st, st == &s->root ? stores_skip_declared : NULL, s, visit, arg);
 }
 
-void stores_recount(struct stores *s)
+/* Remove what the mount made in st (lifetime mount or process). */
+static void stores_sweep_made(struct stores *s, struct store *st)
 {
-	struct usage u = { 0, 0 };
+	const struct store_walk_ops ops = {
+		st == &s->root ? stores_skip_declared : NULL, s, enter_made, visit_remove_made, st
+	};
+
+	store_walk_with(st, &ops);
+}
+
+/* The walk of a recount; recount_lock held. */
+static void stores_recount_locked(struct stores *s)
+{
+	struct usage before, u = { 0, 0 };
 	struct stat sb;
 
+	pthread_mutex_lock(&s->lock);
+	before = s->usage;
+	pthread_mutex_unlock(&s->lock);
 	stores_walk(s, &s->root, visit_count, &u);
 	for (size_t i = 0; i < s->ngrafts; i++) {
 		struct graft *g = &s->grafts[i];
@@ -83,8 +133,21 @@ void stores_recount(struct stores *s)
 			visit_count(g->store->dirfd, g->leaf, &sb, &u);
 	}
 	pthread_mutex_lock(&s->lock);
+	/* What was charged while the walk ran may or may not be in its count:
+	 * keep it, so that a count never loses a charge (two's complement
+	 * makes the differences signed). */
+	quota_apply(&u, (int64_t)(s->usage.segments - before.segments),
+		    (int64_t)(s->usage.bytes - before.bytes));
 	s->usage = u;
+	s->recounts++;
 	pthread_mutex_unlock(&s->lock);
+}
+
+void stores_recount(struct stores *s)
+{
+	pthread_mutex_lock(&s->recount_lock);
+	stores_recount_locked(s);
+	pthread_mutex_unlock(&s->recount_lock);
 }
 
 static int stores_try_charge(struct stores *s, int64_t dsegments, int64_t dbytes)
@@ -101,11 +164,25 @@ static int stores_try_charge(struct stores *s, int64_t dsegments, int64_t dbytes
 
 int stores_charge(struct stores *s, int64_t dsegments, int64_t dbytes)
 {
+	uint64_t seen;
+
 	if (stores_try_charge(s, dsegments, dbytes) == 0)
 		return 0;
 	/* Refuse only on a fresh count: passthrough writes and other programs
-	 * change the stores behind our back. */
-	stores_recount(s);
+	 * change the stores behind our back. One walk at a time: a count that
+	 * ended after this refusal is fresh enough. */
+	pthread_mutex_lock(&s->lock);
+	seen = s->recounts;
+	pthread_mutex_unlock(&s->lock);
+	pthread_mutex_lock(&s->recount_lock);
+	pthread_mutex_lock(&s->lock);
+	if (s->recounts == seen) {
+		pthread_mutex_unlock(&s->lock);
+		stores_recount_locked(s);
+	} else {
+		pthread_mutex_unlock(&s->lock);
+	}
+	pthread_mutex_unlock(&s->recount_lock);
 	return stores_try_charge(s, dsegments, dbytes);
 }
 
@@ -116,91 +193,176 @@ void stores_uncharge(struct stores *s, int64_t dsegments, int64_t dbytes)
 	pthread_mutex_unlock(&s->lock);
 }
 
-/* mkdir -p; the last component gets mode. */
-static int mkdir_p(const char *path, mode_t mode)
+static const char *stores_kind(const struct config_graft *d)
 {
-	char buf[PATH_MAX];
-
-	snprintf(buf, sizeof(buf), "%s", path);
-	for (char *p = buf + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(buf, 0755) && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	if (mkdir(buf, mode) && errno != EEXIST)
-		return -errno;
-	return 0;
+	return d->is_dir ? "dir" : "segment";
 }
 
-static void stores_chown(int dirfd, const char *name, const struct config_graft *d)
+/* The owner a declared object gets (fd: any fd of it, O_PATH too). */
+static void stores_chown(int fd, const struct config_graft *d)
 {
 	if ((d->uid != (uid_t)-1 || d->gid != (gid_t)-1) &&
-	    fchownat(dirfd, name, d->uid, d->gid, AT_SYMLINK_NOFOLLOW | (*name ? 0 : AT_EMPTY_PATH)))
-		log_warn("%s:%d: [%s %s]: setting the owner", d->origin, d->line,
-			 d->is_dir ? "dir" : "segment", d->name);
+	    fchownat(fd, "", d->uid, d->gid, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW))
+		log_warn("%s:%d: [%s %s]: setting the owner", d->origin, d->line, stores_kind(d),
+			 d->name);
+}
+
+static const char *type_name(mode_t mode)
+{
+	switch (mode & S_IFMT) {
+	case S_IFREG: return "a regular file";
+	case S_IFDIR: return "a directory";
+	case S_IFLNK: return "a symbolic link";
+	case S_IFIFO: return "a FIFO";
+	case S_IFSOCK: return "a socket";
+	default: return "a device node";
+	}
+}
+
+/* Whether what was found at a declared name may be taken as the daemon's:
+ * of the type wanted, owned by the daemon's user or by owner (the declared
+ * one; (uid_t)-1: none), and a file with no other hard link (which would
+ * hand the daemon another object). Only root and the declared owner can
+ * make such an object, so nobody else can plant one. 0, or -EPERM with a
+ * message naming it. */
+static int stores_check_found(const struct config_graft *d, const struct store *st,
+			      const char *name, const struct stat *sb, mode_t type, uid_t owner)
+{
+	char why[128];
+
+	if ((sb->st_mode & S_IFMT) != type)
+		snprintf(why, sizeof(why), "is %s, not %s", type_name(sb->st_mode),
+			 type_name(type));
+	else if (sb->st_uid != geteuid() && (owner == (uid_t)-1 || sb->st_uid != owner))
+		snprintf(why, sizeof(why), "is owned by uid %u, neither the daemon's nor the declared owner",
+			 (unsigned)sb->st_uid);
+	else if (S_ISREG(type) && sb->st_nlink != 1)
+		snprintf(why, sizeof(why), "has %lu hard links", (unsigned long)sb->st_nlink);
+	else
+		return 0;
+	log_errorx("%s:%d: [%s %s]: %s/%s %s: shmfs did not make it and will not take it over; "
+		   "remove it (or move it aside) and start again",
+		   d->origin, d->line, stores_kind(d), d->name, st->path, name, why);
+	return -EPERM;
+}
+
+/* What is at name in st, checked (stores_check_found): an O_PATH fd,
+ * -ENOENT when nothing is there, -EPERM when refused (logged). */
+static int stores_take_found(const struct config_graft *d, const struct store *st,
+			     const char *name, mode_t type, uid_t owner)
+{
+	struct stat sb;
+	int fd = openat(st->dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &sb)) {
+		int err = errno;
+
+		close(fd);
+		return -err;
+	}
+	if (stores_check_found(d, st, name, &sb, type, owner)) {
+		close(fd);
+		return -EPERM;
+	}
+	return fd;
 }
 
 /* The root's entry for a graft whose object lives elsewhere: an empty
- * directory or file that keeps the name listed and taken. */
-static void stores_placeholder(struct stores *s, struct graft *g)
+ * directory or file that keeps the name listed and taken. -1 when what is
+ * there is refused. */
+static int stores_placeholder(struct stores *s, struct graft *g)
 {
+	const struct config_graft *d = g->decl;
 	int fd;
 
-	if (g->decl->is_dir) {
+	if (d->is_dir) {
 		if (mkdirat(s->root.dirfd, g->entry, 0755) && errno != EEXIST)
-			log_warn("placeholder for [dir %s]", g->decl->name);
-		return;
+			log_warn("placeholder for [dir %s]", d->name);
+	} else {
+		fd = openat(s->root.dirfd, g->entry,
+			    O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0444);
+		if (fd >= 0)
+			close(fd);
+		else if (errno != EEXIST)
+			log_warn("placeholder for [segment %s]", d->name);
 	}
-	fd = openat(s->root.dirfd, g->entry, O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0444);
-	if (fd < 0)
-		log_warn("placeholder for [segment %s]", g->decl->name);
-	else
+	fd = stores_take_found(d, &s->root, g->entry, d->is_dir ? S_IFDIR : S_IFREG, (uid_t)-1);
+	if (fd == -EPERM)
+		return -1;
+	if (fd >= 0)
 		close(fd);
+	return 0;
+}
+
+/* A shm [dir]: its directory in the root, made if missing. An O_PATH fd,
+ * or -errno (-EPERM: refused, logged). */
+static int stores_shm_dir(struct stores *s, struct graft *g, int *made)
+{
+	*made = mkdirat(s->root.dirfd, g->entry, g->decl->mode) == 0;
+	if (!*made && errno != EEXIST)
+		return -errno;
+	return stores_take_found(g->decl, &s->root, g->entry, S_IFDIR, g->decl->uid);
 }
 
 static int stores_open_dir(struct stores *s, struct graft *g)
 {
 	const struct config_graft *d = g->decl;
 	char path[PATH_MAX];
-	int rc;
+	int fd, made = 0, rc;
 
 	if (d->path[0]) {
-		struct stat before;
-		int existed = stat(d->path, &before) == 0;
-
-		rc = mkdir_p(d->path, d->mode);
-		if (rc == 0 && !existed)
-			stores_chown(AT_FDCWD, d->path, d);
 		snprintf(path, sizeof(path), "%s", d->path);
-		stores_placeholder(s, g);
+		fd = store_open_path(d->path, 1, d->mode, &made);
+		if (fd >= 0 && stores_placeholder(s, g)) {
+			close(fd);
+			return -1;
+		}
 	} else {
-		rc = mkdirat(s->root.dirfd, g->entry, d->mode) ? -errno : 0;
-		if (rc == 0)
-			stores_chown(s->root.dirfd, g->entry, d);
-		else if (rc == -EEXIST)
-			rc = 0;
 		snprintf(path, sizeof(path), "%s/%s", s->root.path, g->entry);
+		fd = stores_shm_dir(s, g, &made);
+		if (fd == -EPERM)
+			return -1;
 	}
-	if (rc == 0)
-		rc = store_open(&g->own, path, "", d->path[0] ? STORE_FILE : STORE_SHM, d->lifetime);
+	if (fd >= 0 && made)
+		stores_chown(fd, d);
+	rc = fd < 0 ? fd : store_open_fd(&g->own, fd, path, "", d->path[0] ? STORE_FILE : STORE_SHM,
+					 d->lifetime);
 	if (rc) {
-		log_errorx("%s:%d: [dir %s]: %s: %s", d->origin, d->line, d->name, path, strerror(-rc));
+		log_errorx("%s:%d: [dir %s]: %s: %s", d->origin, d->line, d->name, path,
+			   rc == -ELOOP ? "a symbolic link is on the way (never followed)"
+					: strerror(-rc));
 		return -1;
 	}
 	g->store = &g->own;
 	/* What a mount or process lifetime left behind after a crash. */
 	if (d->lifetime == LIFETIME_MOUNT || d->lifetime == LIFETIME_PROCESS)
-		stores_walk(s, &g->own, visit_remove, NULL);
+		stores_sweep_made(s, &g->own);
 	else
 		stores_walk(s, &g->own, visit_sweep, &g->own);
 	return 0;
 }
 
-/* Make a declared segment if it is missing; an existing one keeps its data
- * and size, and gets the declared mode and owner. */
+/* An existing declared segment, checked, opened for reading and writing
+ * without waiting (O_NONBLOCK: a lease makes it fail, not block). */
+static int stores_open_found(struct graft *g)
+{
+	char path[64];
+	int opath, fd;
+
+	opath = stores_take_found(g->decl, g->store, g->leaf, S_IFREG, g->decl->uid);
+	if (opath < 0)
+		return opath;
+	store_fd_path(opath, path, sizeof(path));
+	fd = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	close(opath);
+	return fd < 0 ? -errno : fd;
+}
+
+/* Make a declared segment if it is missing; an existing one (which must
+ * pass stores_check_found) keeps its data and size, and gets the declared
+ * mode and owner. */
 static int stores_make_segment(struct graft *g)
 {
 	const struct config_graft *d = g->decl;
@@ -211,16 +373,15 @@ static int stores_make_segment(struct graft *g)
 	fd = store_create_file(g->store->dirfd, g->leaf, d->mode, d->uid, d->gid, (off_t)d->size);
 	if (fd == -EEXIST) {
 		made = 0;
-		fd = openat(g->store->dirfd, g->leaf, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
-	} else if (fd < 0) {
-		errno = -fd;
-		fd = -1;
+		fd = stores_open_found(g);
+		if (fd == -EPERM)
+			return -1;
 	}
-	if (fd < 0 || fstat(fd, &st) || !S_ISREG(st.st_mode)) {
-		int err = fd < 0 ? errno : EINVAL;
+	if (fd < 0 || fstat(fd, &st)) {
+		int err = fd < 0 ? -fd : errno;
 
 		log_errorx("%s:%d: [segment %s]: %s/%s: %s", d->origin, d->line, d->name,
-			   g->store->path, g->leaf, err == EINVAL ? "not a regular file" : strerror(err));
+			   g->store->path, g->leaf, strerror(err));
 		if (fd >= 0)
 			close(fd);
 		return -1;
@@ -231,7 +392,7 @@ static int stores_make_segment(struct graft *g)
 	if (!made && (st.st_mode & 07777) != d->mode && fchmod(fd, d->mode))
 		log_warn("[segment %s]: setting the mode", d->name);
 	if (!made)
-		stores_chown(fd, "", d);
+		stores_chown(fd, d);
 	if (d->prefault) {
 		/* Allocate every page now so that no first touch waits. */
 		if (fallocate(fd, 0, 0, (off_t)(made ? d->size : (uint64_t)st.st_size)))
@@ -242,30 +403,51 @@ static int stores_make_segment(struct graft *g)
 	return 0;
 }
 
+/* A declared segment with lifetime mount: what is there is removed (at
+ * start: a crash's leftover), once it passes stores_check_found. */
+static int stores_remove_segment(struct graft *g)
+{
+	int fd = stores_take_found(g->decl, g->store, g->leaf, S_IFREG, g->decl->uid);
+
+	if (fd == -ENOENT)
+		return 0;
+	if (fd < 0)
+		return -1;
+	close(fd);
+	if (unlinkat(g->store->dirfd, g->leaf, 0) && errno != ENOENT)
+		log_warn("removing [segment %s]", g->decl->name);
+	return 0;
+}
+
 static int stores_open_segment(struct stores *s, struct graft *g)
 {
 	const struct config_graft *d = g->decl;
 	char dir[PATH_MAX], base[PATH_MAX];
-	int rc;
+	int fd, rc;
 
 	if (d->backend == STORE_FILE) {
-		snprintf(dir, sizeof(dir), "%s", d->path);
+		/* dirname and basename may write into what they are given. */
 		snprintf(base, sizeof(base), "%s", d->path);
-		rc = store_open(&g->own, dirname(dir), "", STORE_FILE, d->lifetime);
+		snprintf(dir, sizeof(dir), "%s", dirname(base));
+		snprintf(base, sizeof(base), "%s", d->path);
+		fd = store_open_path(dir, 0, 0, NULL);
+		rc = fd < 0 ? fd : store_open_fd(&g->own, fd, dir, "", STORE_FILE, d->lifetime);
 		if (rc) {
-			log_errorx("%s:%d: [segment %s]: %s: %s", d->origin, d->line, d->name,
-				   dir, strerror(-rc));
+			log_errorx("%s:%d: [segment %s]: %s: %s", d->origin, d->line, d->name, dir,
+				   rc == -ELOOP ? "a symbolic link is on the way (never followed)"
+						: strerror(-rc));
 			return -1;
 		}
 		snprintf(g->leaf, sizeof(g->leaf), "%s", basename(base));
 		g->store = &g->own;
-		stores_placeholder(s, g);
+		if (stores_placeholder(s, g))
+			return -1;
 	} else {
 		g->store = &s->root;
 	}
 	/* A mount lifetime's leftover from a crash: start afresh. */
-	if (d->lifetime == LIFETIME_MOUNT)
-		unlinkat(g->store->dirfd, g->leaf, 0);
+	if (d->lifetime == LIFETIME_MOUNT && stores_remove_segment(g))
+		return -1;
 	return stores_make_segment(g);
 }
 
@@ -275,8 +457,9 @@ int stores_open(struct stores *s, const struct config *cfg)
 	int rc;
 
 	memset(s, 0, sizeof(*s));
-	s->root.dirfd = -1;
+	s->root.dirfd = s->root.mntfd = -1;
 	pthread_mutex_init(&s->lock, NULL);
+	pthread_mutex_init(&s->recount_lock, NULL);
 	rc = store_open(&s->root, cfg->shm_dir, cfg->prefix, STORE_SHM, cfg->lifetime);
 	if (rc) {
 		log_errorx("shm_dir %s: %s", cfg->shm_dir, strerror(-rc));
@@ -297,8 +480,10 @@ int stores_open(struct stores *s, const struct config *cfg)
 		strcpy(g->leaf, g->entry);
 		s->ngrafts = i + 1;
 	}
-	stores_walk(s, &s->root, cfg->lifetime == LIFETIME_MOUNT ? visit_remove : visit_sweep,
-		    &s->root);
+	if (cfg->lifetime == LIFETIME_MOUNT)
+		stores_sweep_made(s, &s->root);
+	else
+		stores_walk(s, &s->root, visit_sweep, &s->root);
 	for (size_t i = 0; i < s->ngrafts; i++) {
 		struct graft *g = &s->grafts[i];
 
@@ -318,17 +503,18 @@ void stores_close(struct stores *s, int unmounting)
 
 		if (unmounting && g->store && g->decl->lifetime == LIFETIME_MOUNT) {
 			if (g->decl->is_dir)
-				stores_walk(s, &g->own, visit_remove, NULL);
+				stores_sweep_made(s, &g->own);
 			else
-				unlinkat(g->store->dirfd, g->leaf, 0);
+				stores_remove_segment(g);
 		}
 		store_close(&g->own);
 	}
 	if (unmounting && s->root.dirfd >= 0 && s->root.lifetime == LIFETIME_MOUNT)
-		stores_walk(s, &s->root, visit_remove, NULL);
+		stores_sweep_made(s, &s->root);
 	store_close(&s->root);
 	free(s->grafts);
 	s->grafts = NULL;
 	s->ngrafts = 0;
 	pthread_mutex_destroy(&s->lock);
+	pthread_mutex_destroy(&s->recount_lock);
 }

@@ -29,13 +29,18 @@ struct stores {
 	size_t ngrafts;
 	struct limits limits;
 
-	pthread_mutex_t lock; /* guards usage */
+	pthread_mutex_t lock; /* guards usage and recounts */
 	struct usage usage;
+	uint64_t recounts;    /* recounts done so far */
+	pthread_mutex_t recount_lock; /* one recount walks the stores at a time */
 };
 
 /* Open the root store and the grafts; apply lifetimes left over from a
- * previous run (mount: emptied, process: removed); create declared objects
- * that are missing; count usage when limits are set. Problems are logged. */
+ * previous run (mount and process dirs: what the mount made is removed;
+ * segments marked process: removed); create declared objects that are
+ * missing; count usage when limits are set. Whatever is found at a declared
+ * name that the daemon did not make (wrong type, another owner, other hard
+ * links) is refused: -1, with a message naming it. Problems are logged. */
 int stores_open(struct stores *s, const struct config *cfg);
 
 /* At unmount, empty what has lifetime mount; then close everything. */
@@ -45,11 +50,15 @@ void stores_close(struct stores *s, int unmounting);
 struct graft *stores_graft(struct stores *s, const char *name);
 
 /* Take a change of usage if the limits allow it (-ENOSPC if not, after
- * recounting the stores, since the count can drift from what is there). */
+ * recounting the stores, since the count can drift from what is there;
+ * callers refused while a recount ran take its result instead of walking
+ * again). */
 int stores_charge(struct stores *s, int64_t dsegments, int64_t dbytes);
 void stores_uncharge(struct stores *s, int64_t dsegments, int64_t dbytes);
 
-/* Count every segment and byte of the stores again. */
+/* Count every segment and byte of the stores again. Charges taken while
+ * the walk runs are kept (at worst counted twice until the next recount),
+ * never lost. */
 void stores_recount(struct stores *s);
 
 #endif

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -566,6 +567,72 @@ START_TEST(test_is_shmfs_key)
 }
 END_TEST
 
+/* lifetime = mount with no prefix sweeps every name of shm_dir: refused
+ * where other users can make names. */
+START_TEST(test_empty_prefix_mount_sweep)
+{
+	char dir[] = "/tmp/shmfs-unit-XXXXXX";
+	char text[256];
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	ck_assert_int_eq(chmod(dir, 01777), 0);
+	snprintf(text, sizeof(text), "[shmfs]\nshm_dir = %s\nprefix =\nlifetime = mount\n", dir);
+	ck_assert_int_eq(parse(text), -1);
+	ck_assert_error("t.ini:4: ", "lifetime = mount with an empty prefix would sweep all of");
+	/* With a prefix, or with no prefix over a directory of the daemon's own. */
+	cfg_reset();
+	snprintf(text, sizeof(text), "[shmfs]\nshm_dir = %s\nprefix = a.\nlifetime = mount\n", dir);
+	ck_assert_int_eq(parse(text), 0);
+	cfg_reset();
+	ck_assert_int_eq(chmod(dir, 0755), 0);
+	snprintf(text, sizeof(text), "[shmfs]\nshm_dir = %s\nprefix =\nlifetime = mount\n", dir);
+	ck_assert_int_eq(parse(text), 0);
+	/* -o lifetime=mount is blamed as -o. */
+	cfg_reset();
+	ck_assert_int_eq(chmod(dir, 0775), 0);
+	snprintf(text, sizeof(text), "[shmfs]\nshm_dir = %s\nprefix =\n", dir);
+	ck_assert_int_eq(config_read_string(&cfg, text, "t.ini"), 0);
+	ck_assert_int_eq(config_add_option(&cfg, "lifetime", "mount"), 0);
+	ck_assert_int_eq(config_validate(&cfg), -1);
+	ck_assert_error("-o", "lifetime = mount with an empty prefix");
+	rmdir(dir);
+}
+END_TEST
+
+/* A config another user could write is refused, naming the file. */
+START_TEST(test_read_file_writable_by_others)
+{
+	static const char text[] = "[shmfs]\n";
+	static const struct {
+		mode_t mode;
+		uid_t uid;
+		const char *why;
+	} bad[] = {
+		{ 0666, 0, "writable by others (mode 0666)" },
+		{ 0620, 0, "writable by its group (mode 0620)" },
+		{ 0600, 61001, "owned by uid 61001, neither root nor the daemon's user" },
+	};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char tmpl[] = "/tmp/shmfs-unit-XXXXXX";
+		char where[64];
+		int fd = mkstemp(tmpl), rc;
+
+		ck_assert_int_ge(fd, 0);
+		ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+		ck_assert_int_eq(fchmod(fd, bad[i].mode), 0);
+		ck_assert_int_eq(fchown(fd, bad[i].uid, (gid_t)-1), 0);
+		close(fd);
+		cfg_reset();
+		rc = config_read_file(&cfg, tmpl);
+		unlink(tmpl);
+		ck_assert_int_eq(rc, -1);
+		snprintf(where, sizeof(where), "%s: ", tmpl);
+		ck_assert_error(where, bad[i].why);
+	}
+}
+END_TEST
+
 START_TEST(test_read_file_missing)
 {
 	char path[] = "/tmp/shmfs-unit-XXXXXX";
@@ -858,6 +925,8 @@ Suite *config_suite(void)
 	tcase_add_test(tc, test_line_too_long);
 	tcase_add_test(tc, test_all_errors_reported);
 	tcase_add_test(tc, test_many_errors);
+	tcase_add_test(tc, test_empty_prefix_mount_sweep);
+	tcase_add_test(tc, test_read_file_writable_by_others);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("options");

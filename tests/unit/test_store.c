@@ -272,6 +272,41 @@ START_TEST(test_open_file)
 }
 END_TEST
 
+/* Graft paths on disk are opened a component at a time and never through
+ * a symlink, whenever they are opened, not only when the config was read. */
+START_TEST(test_open_path_no_symlinks)
+{
+	char path[PATH_MAX], link[PATH_MAX], via[PATH_MAX + 8];
+	struct stat sb;
+	int fd, made = -1;
+
+	snprintf(path, sizeof(path), "%s/a/b/c", tmpdir);
+	fd = store_open_path(path, 1, 0700, &made);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(made, 1);
+	ck_assert_int_eq(fstat(fd, &sb), 0);
+	ck_assert(S_ISDIR(sb.st_mode));
+	ck_assert_int_eq(sb.st_mode & 07777, 0700);
+	close(fd);
+	fd = store_open_path(path, 1, 0700, &made);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(made, 0);
+	close(fd);
+
+	snprintf(link, sizeof(link), "%s/l", tmpdir);
+	snprintf(via, sizeof(via), "%s/b/c", link);
+	ck_assert_int_eq(symlink("a", link), 0);
+	ck_assert_int_eq(store_open_path(via, 0, 0, NULL), -ELOOP);
+	ck_assert_int_eq(store_open_path(link, 0, 0, NULL), -ELOOP);
+	snprintf(via, sizeof(via), "%s/new", link);
+	ck_assert_int_eq(store_open_path(via, 1, 0755, NULL), -ELOOP);
+	snprintf(via, sizeof(via), "%s/a/new", tmpdir);
+	ck_assert_msg(lstat(via, &sb) != 0, "made through the link");
+	ck_assert_int_eq(store_open_path("relative", 0, 0, NULL), -EINVAL);
+	unlink(link);
+}
+END_TEST
+
 /* A failed open leaves nothing for store_close to close: cleanup code may
  * close every store it tried to open, and must not take someone else's fd. */
 START_TEST(test_close_after_failed_open)
@@ -326,6 +361,7 @@ Suite *store_suite(void)
 	tcase_add_test(tc, test_open_missing);
 	tcase_add_test(tc, test_open_file);
 	tcase_add_test(tc, test_close_after_failed_open);
+	tcase_add_test(tc, test_open_path_no_symlinks);
 	suite_add_tcase(s, tc);
 
 	return s;

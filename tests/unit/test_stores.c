@@ -120,11 +120,33 @@ static void make_link(const char *target, const char *path)
 	ck_assert_msg(symlink(target, path) == 0, "%s: %s", path, strerror(errno));
 }
 
+/* The lifetime mark a root daemon trusts (the runner is root). */
 static void mark(const char *path, const char *lifetime)
+{
+	ck_assert_msg(setxattr(path, STORE_TRUSTED_LIFETIME_XATTR, lifetime, strlen(lifetime), 0) == 0,
+		      "%s: %s", path, strerror(errno));
+}
+
+/* A mark anyone with write access could put on the store directly. */
+static void forge(const char *path, const char *lifetime)
 {
 	ck_assert_msg(setxattr(path, STORE_LIFETIME_XATTR, lifetime, strlen(lifetime), 0) == 0,
 		      "%s: %s", path, strerror(errno));
 }
+
+/* Mark path as made by the mount of the store at dir with prefix, as
+ * store_mark_made does for what the daemon makes. */
+static void made_by(const char *path, const char *dir, const char *prefix)
+{
+	char token[2 * PATH_MAX];
+	int n = snprintf(token, sizeof(token), "%s/%s", dir, prefix);
+
+	ck_assert_msg(setxattr(path, STORE_TRUSTED_MOUNT_XATTR, token, (size_t)n, 0) == 0,
+		      "%s: %s", path, strerror(errno));
+}
+
+/* Made by the root store's mount (prefix shmfs.). */
+#define MADE(rel) made_by(SHM(rel), shm_dir, "shmfs.")
 
 static int exists(const char *path)
 {
@@ -280,6 +302,67 @@ START_TEST(test_declared_owner)
 }
 END_TEST
 
+/* stores_open fails on cfg, leaving nothing open. */
+static void open_refused(void)
+{
+	ck_assert_int_eq(stores_open(&s, &cfg), -1);
+	stores_close(&s, 0);
+}
+
+/* What another user planted at a declared name is refused, never taken
+ * over, followed or swept. */
+START_TEST(test_planted_names_refused)
+{
+	struct stat sb;
+
+	make_dir(DISK("victim"));
+	make_file(DISK("victim/precious"), 10);
+	mark(DISK("victim/precious"), "process");
+	made_by(DISK("victim/precious"), SHM("shmfs.p"), "");
+	make_link(DISK("victim"), SHM("shmfs.p"));
+	configure("[dir p]\nlifetime = process\n");
+	open_refused();
+	ck_assert_exists(DISK("victim/precious"));
+	ck_assert_int_eq(unlink(SHM("shmfs.p")), 0);
+
+	/* A directory, a segment of another user's. */
+	make_dir(SHM("shmfs.d"));
+	ck_assert_int_eq(chown(SHM("shmfs.d"), 61001, 61001), 0);
+	configure("[dir d]\nmode = 0700\n");
+	open_refused();
+	ck_assert_uint_eq(stat_of(SHM("shmfs.d")).st_uid, 61001);
+	make_file(SHM("shmfs.seg"), 0);
+	ck_assert_int_eq(chown(SHM("shmfs.seg"), 61001, 61001), 0);
+	configure("[segment seg]\nsize = 4K\nowner = 61002\nlifetime = mount\n");
+	open_refused();
+	sb = stat_of(SHM("shmfs.seg"));
+	ck_assert_uint_eq(sb.st_uid, 61001);
+	ck_assert_int_eq(sb.st_size, 0);
+	/* The declared owner's own is theirs to give. */
+	configure("[segment seg]\nsize = 4K\nowner = 61001\n");
+	open_stores();
+	stores_close(&s, 0);
+	ck_assert_int_eq(unlink(SHM("shmfs.seg")), 0);
+
+	/* A hard link to an object the daemon would take (root's). */
+	make_file(SHM("roots"), 0);
+	ck_assert_int_eq(link(SHM("roots"), SHM("shmfs.seg")), 0);
+	configure("[segment seg]\nsize = 4K\nowner = 61001\n");
+	open_refused();
+	ck_assert_uint_eq(stat_of(SHM("roots")).st_uid, 0);
+	ck_assert_int_eq(unlink(SHM("shmfs.seg")), 0);
+
+	/* A FIFO or symlink at a placeholder or a segment: refused at once. */
+	ck_assert_int_eq(mkfifo(SHM("shmfs.f"), 0666), 0);
+	configure("[segment f]\nbackend = file\npath = %s\n", DISK("f.dat"));
+	open_refused();
+	make_link("/etc/passwd", SHM("shmfs.l"));
+	configure("[segment l]\n");
+	open_refused();
+	ck_assert(S_ISLNK(stat_of(SHM("shmfs.l")).st_mode));
+}
+END_TEST
+
 START_TEST(test_shm_dir_graft)
 {
 	struct stat sb;
@@ -406,22 +489,38 @@ START_TEST(test_root_mount_lifetime)
 		  DISK("p"));
 	/* Left over by a crash. */
 	make_file(SHM("shmfs.stale"), 100);
+	MADE("shmfs.stale");
 	make_dir(SHM("shmfs.staledir"));
+	MADE("shmfs.staledir");
 	make_file(SHM("shmfs.staledir/x"), 100);
-	/* Not ours. */
+	MADE("shmfs.staledir/x");
+	/* Not ours: no prefix, or not made by this mount. */
 	make_file(SHM("other"), 100);
 	make_dir(SHM("otherdir"));
 	make_file(SHM("otherdir/x"), 100);
+	make_file(SHM("shmfs.planted"), 100);
+	make_file(SHM("shmfs.forged"), 100);
+	forge(SHM("shmfs.forged"), "mount");
+	ck_assert_int_eq(setxattr(SHM("shmfs.forged"), STORE_USER_MOUNT_XATTR, "x", 1, 0), 0);
+	make_file(SHM("shmfs.other-mount"), 100);
+	made_by(SHM("shmfs.other-mount"), shm_dir, "shmfs.other-");
 
 	open_stores();
 	ck_assert_gone(SHM("shmfs.stale"));
 	ck_assert_gone(SHM("shmfs.staledir"));
 	ck_assert_exists(SHM("other"));
 	ck_assert_exists(SHM("otherdir/x"));
+	ck_assert_exists(SHM("shmfs.planted"));
+	ck_assert_exists(SHM("shmfs.forged"));
+	ck_assert_exists(SHM("shmfs.other-mount"));
 	make_file(SHM("shmfs.a"), 100);
+	MADE("shmfs.a");
 	make_dir(SHM("shmfs.sub"));
+	MADE("shmfs.sub");
 	make_dir(SHM("shmfs.sub/deeper"));
+	MADE("shmfs.sub/deeper");
 	make_file(SHM("shmfs.sub/deeper/x"), 100);
+	MADE("shmfs.sub/deeper/x");
 	make_file(SHM("shmfs.d/inside"), 100);
 	write_at(SHM("shmfs.keep"), "declared", 0);
 
@@ -437,11 +536,20 @@ START_TEST(test_root_mount_lifetime)
 	ck_assert_exists(SHM("shmfs.d/inside"));
 
 	make_file(SHM("shmfs.b"), 100);
+	MADE("shmfs.b");
 	make_dir(SHM("shmfs.sub2"));
+	MADE("shmfs.sub2");
 	make_file(SHM("shmfs.sub2/y"), 100);
+	MADE("shmfs.sub2/y");
+	/* A directory the mount made keeps what others put in it. */
+	make_dir(SHM("shmfs.sub3"));
+	MADE("shmfs.sub3");
+	make_file(SHM("shmfs.sub3/theirs"), 100);
 	stores_close(&s, 1);
 	ck_assert_gone(SHM("shmfs.b"));
 	ck_assert_gone(SHM("shmfs.sub2"));
+	ck_assert_exists(SHM("shmfs.sub3/theirs"));
+	ck_assert_exists(SHM("shmfs.planted"));
 	/* Declared names have their own lifetimes (kernel, disk). */
 	ck_assert(holds(SHM("shmfs.keep"), "declared", 0));
 	ck_assert_int_eq(stat_of(SHM("shmfs.keep")).st_size, 4 * KiB);
@@ -501,12 +609,20 @@ START_TEST(test_dir_leftovers_removed)
 		  DISK("m"), DISK("disk"));
 	make_dir(SHM("shmfs.p"));
 	make_file(SHM("shmfs.p/x"), 100);
+	made_by(SHM("shmfs.p/x"), SHM("shmfs.p"), "");
 	make_dir(SHM("shmfs.p/sub"));
+	made_by(SHM("shmfs.p/sub"), SHM("shmfs.p"), "");
 	make_file(SHM("shmfs.p/sub/y"), 100);
+	made_by(SHM("shmfs.p/sub/y"), SHM("shmfs.p"), "");
 	make_dir(DISK("m"));
 	make_file(DISK("m/x"), 100);
+	made_by(DISK("m/x"), DISK("m"), "");
 	make_dir(DISK("m/sub"));
+	made_by(DISK("m/sub"), DISK("m"), "");
 	make_file(DISK("m/sub/y"), 100);
+	made_by(DISK("m/sub/y"), DISK("m"), "");
+	/* Put there directly: not the mount's to remove. */
+	make_file(DISK("m/planted"), 100);
 	make_dir(SHM("shmfs.k"));
 	make_file(SHM("shmfs.k/x"), 100);
 	make_dir(DISK("disk"));
@@ -514,12 +630,17 @@ START_TEST(test_dir_leftovers_removed)
 
 	open_stores();
 	ck_assert(is_empty_dir(SHM("shmfs.p")));
-	ck_assert(is_empty_dir(DISK("m")));
+	ck_assert_gone(DISK("m/x"));
+	ck_assert_gone(DISK("m/sub"));
+	ck_assert_exists(DISK("m/planted"));
+	ck_assert_int_eq(unlink(DISK("m/planted")), 0);
 	ck_assert_exists(SHM("shmfs.k/x"));
 	ck_assert_exists(DISK("disk/x"));
 
 	make_file(DISK("m/z"), 100);
+	made_by(DISK("m/z"), DISK("m"), "");
 	make_dir(DISK("m/zz"));
+	made_by(DISK("m/zz"), DISK("m"), "");
 	stores_close(&s, 1);
 	/* Emptied at unmount, and still there. */
 	ck_assert(is_empty_dir(DISK("m")));
@@ -541,6 +662,9 @@ START_TEST(test_process_marks_swept)
 	mark(SHM("shmfs.kernel"), "kernel");
 	make_file(SHM("shmfs.bogus"), 100);
 	mark(SHM("shmfs.bogus"), "bogus");
+	/* Written on the store directly: a root daemon does not trust it. */
+	make_file(SHM("shmfs.forged"), 100);
+	forge(SHM("shmfs.forged"), "process");
 	make_dir(SHM("shmfs.sub"));
 	make_file(SHM("shmfs.sub/marked"), 100);
 	mark(SHM("shmfs.sub/marked"), "process");
@@ -569,6 +693,7 @@ START_TEST(test_process_marks_swept)
 	ck_assert_exists(SHM("shmfs.plain"));
 	ck_assert_exists(SHM("shmfs.kernel"));
 	ck_assert_exists(SHM("shmfs.bogus"));
+	ck_assert_exists(SHM("shmfs.forged"));
 	ck_assert_exists(SHM("shmfs.sub/plain"));
 	ck_assert_exists(SHM("other"));
 	ck_assert_exists(SHM("shmfs.decl"));
@@ -587,11 +712,14 @@ START_TEST(test_symlinks_not_followed)
 	make_dir(DISK("outside"));
 	make_file(DISK("outside/victim"), 100);
 	mark(DISK("outside/victim"), "process");
+	made_by(DISK("outside/victim"), shm_dir, "shmfs.");
 	make_file(DISK("victim"), 100);
 	mark(DISK("victim"), "process");
+	made_by(DISK("victim"), shm_dir, "shmfs.");
 	make_link(DISK("outside"), SHM("shmfs.evil"));
 	make_link(DISK("victim"), SHM("shmfs.evilf"));
 	make_dir(SHM("shmfs.sub"));
+	MADE("shmfs.sub");
 	make_link(DISK("outside"), SHM("shmfs.sub/evil"));
 	make_dir(DISK("m"));
 	make_link(DISK("outside"), DISK("m/evil"));
@@ -840,7 +968,12 @@ START_TEST(test_walk)
 	ck_assert_int_eq(store_open(&st, shm_dir, "shmfs.", STORE_SHM, LIFETIME_KERNEL), 0);
 	store_walk(&st, NULL, NULL, record, &v);
 	store_close(&st);
-	ck_assert_int_eq(v.n, 5);
+	/* Every type is visited; symlinks and FIFOs as themselves. */
+	ck_assert_int_eq(v.n, 10);
+	ck_assert(S_ISLNK(v.sb[visited(&v, "shmfs.out")].st_mode));
+	ck_assert(S_ISLNK(v.sb[visited(&v, "up")].st_mode));
+	ck_assert(S_ISFIFO(v.sb[visited(&v, "shmfs.fifo")].st_mode));
+	ck_assert_int_lt(visited(&v, "fifo"), visited(&v, "shmfs.d"));
 	ck_assert_int_ge(visited(&v, "shmfs.a"), 0);
 	ck_assert_int_ge(visited(&v, "x"), 0);
 	ck_assert_int_ge(visited(&v, "y"), 0);
@@ -864,8 +997,9 @@ START_TEST(test_walk_skip)
 	ck_assert_int_eq(store_open(&st, shm_dir, "shmfs.", STORE_SHM, LIFETIME_KERNEL), 0);
 	store_walk(&st, skip_d, &v, record, &v);
 	store_close(&st);
-	ck_assert_int_eq(v.n, 1);
-	ck_assert_str_eq(v.names[0], "shmfs.a");
+	ck_assert_int_eq(v.n, 4);
+	ck_assert_int_ge(visited(&v, "shmfs.a"), 0);
+	ck_assert_int_lt(visited(&v, "x"), 0);
 	ck_assert_int_ge(v.nskipped, 2);
 	for (int i = 0; i < v.nskipped && i < 32; i++)
 		ck_assert_msg(strncmp(v.skipped[i], "shmfs.", 6) != 0 &&
@@ -893,6 +1027,84 @@ START_TEST(test_walk_no_prefix)
 }
 END_TEST
 
+/* A tree deeper than the walk's budget: walked down to the budget, with
+ * one fd per level, no recursion; the rest left out. */
+static void visit_count_depth(int dirfd, const char *name, const struct stat *sb, void *arg)
+{
+	int *n = arg;
+
+	(void)dirfd;
+	(void)name;
+	(void)sb;
+	(*n)++;
+}
+
+START_TEST(test_walk_deep)
+{
+	const int levels = STORE_WALK_MAX_DEPTH + 50;
+	struct store st;
+	int fd, n = 0;
+
+	fd = open(shm_dir, O_RDONLY | O_DIRECTORY);
+	ck_assert_int_eq(mkdirat(fd, "shmfs.deep", 0755), 0);
+	for (int i = 0; i < levels; i++) {
+		int next = openat(fd, i ? "d" : "shmfs.deep", O_RDONLY | O_DIRECTORY);
+
+		ck_assert_int_ge(next, 0);
+		close(fd);
+		fd = next;
+		ck_assert_int_eq(mkdirat(fd, "d", 0755), 0);
+	}
+	close(fd);
+	ck_assert_int_eq(store_open(&st, shm_dir, "shmfs.", STORE_SHM, LIFETIME_KERNEL), 0);
+	log_set_level(LOG_LEVEL_ERROR);
+	ck_assert_int_eq(store_walk(&st, NULL, NULL, visit_count_depth, &n), -E2BIG);
+	store_close(&st);
+	/* shmfs.deep is level 1: levels 1..MAX are entered and visited. */
+	ck_assert_int_eq(n, STORE_WALK_MAX_DEPTH);
+}
+END_TEST
+
+/* Marks: the daemon's, in the trusted namespace when it is root. */
+START_TEST(test_marks)
+{
+	struct store st, other;
+	char value[64];
+	int fd;
+
+	make_file(SHM("shmfs.f"), 1);
+	ck_assert_int_eq(store_open(&st, shm_dir, "shmfs.", STORE_SHM, LIFETIME_MOUNT), 0);
+	ck_assert_int_eq(store_open(&other, shm_dir, "shmfs.x", STORE_SHM, LIFETIME_MOUNT), 0);
+	fd = openat(st.dirfd, "shmfs.f", O_PATH | O_NOFOLLOW);
+	ck_assert_int_ge(fd, 0);
+	ck_assert(!store_made_here(&st, fd));
+	ck_assert_int_eq(store_mark_made(&st, fd), 0);
+	ck_assert(store_made_here(&st, fd));
+	/* Another mount of the same directory, with an overlapping prefix. */
+	ck_assert(!store_made_here(&other, fd));
+	ck_assert_int_lt(getxattr(SHM("shmfs.f"), STORE_USER_MOUNT_XATTR, value, sizeof(value)), 0);
+
+	ck_assert_int_eq(store_set_lifetime(&st, fd, LIFETIME_PROCESS), 0);
+	ck_assert_int_eq(getxattr(SHM("shmfs.f"), STORE_TRUSTED_LIFETIME_XATTR, value,
+				  sizeof(value)), 7);
+	ck_assert_int_lt(getxattr(SHM("shmfs.f"), STORE_LIFETIME_XATTR, value, sizeof(value)), 0);
+	ck_assert_int_eq(store_lifetime_of(&st, fd), LIFETIME_PROCESS);
+	/* The store's own lifetime: no mark at all. */
+	ck_assert_int_eq(store_set_lifetime(&st, fd, LIFETIME_MOUNT), 0);
+	ck_assert_int_lt(getxattr(SHM("shmfs.f"), STORE_TRUSTED_LIFETIME_XATTR, value,
+				  sizeof(value)), 0);
+	ck_assert_int_eq(store_set_lifetime(&st, fd, LIFETIME_MOUNT), 0);
+	close(fd);
+
+	/* Stores whose lifetime removes nothing mark nothing. */
+	other.lifetime = LIFETIME_KERNEL;
+	ck_assert_int_eq(store_mark_made_at(&other, other.dirfd, "shmfs.f"), 0);
+	ck_assert(getxattr(SHM("shmfs.f"), STORE_TRUSTED_MOUNT_XATTR, value, sizeof(value)) > 0);
+	store_close(&st);
+	store_close(&other);
+}
+END_TEST
+
 START_TEST(test_lifetime_of)
 {
 	struct store st;
@@ -905,7 +1117,20 @@ START_TEST(test_lifetime_of)
 	make_file(SHM("shmfs.bad"), 1);
 	mark(SHM("shmfs.bad"), "forever");
 	make_file(SHM("shmfs.none"), 1);
+	make_file(SHM("shmfs.forged"), 1);
+	forge(SHM("shmfs.forged"), "process");
 	ck_assert_int_eq(store_open(&st, shm_dir, "shmfs.", STORE_SHM, LIFETIME_MOUNT), 0);
+	ck_assert(st.trusted);
+
+	/* A root daemon trusts only the trusted mark; one that is not root
+	 * can only keep user marks. */
+	fd = openat(st.dirfd, "shmfs.forged", O_PATH | O_NOFOLLOW);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(store_lifetime_of(&st, fd), LIFETIME_MOUNT);
+	st.trusted = 0;
+	ck_assert_int_eq(store_lifetime_of(&st, fd), LIFETIME_PROCESS);
+	st.trusted = 1;
+	close(fd);
 
 	fd = openat(st.dirfd, "shmfs.p", O_PATH | O_NOFOLLOW);
 	ck_assert_int_ge(fd, 0);
@@ -976,6 +1201,7 @@ Suite *stores_suite(void)
 	tcase_add_test(tc, test_segment_keeps_data);
 	tcase_add_test(tc, test_segment_prefault);
 	tcase_add_test(tc, test_declared_owner);
+	tcase_add_test(tc, test_planted_names_refused);
 	tcase_add_test(tc, test_shm_dir_graft);
 	tcase_add_test(tc, test_disk_dir_graft);
 	tcase_add_test(tc, test_file_segment);
@@ -1012,6 +1238,8 @@ Suite *stores_suite(void)
 	tcase_add_test(tc, test_walk_skip);
 	tcase_add_test(tc, test_walk_no_prefix);
 	tcase_add_test(tc, test_lifetime_of);
+	tcase_add_test(tc, test_walk_deep);
+	tcase_add_test(tc, test_marks);
 	tcase_add_test(tc, test_parse_lifetime);
 	suite_add_tcase(su, tc);
 
