@@ -2,6 +2,7 @@
  * at once. */
 #include "bench.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -147,6 +148,120 @@ static int meta_stat_twice(struct run *r)
 	return 0;
 }
 
+/* open+close of an existing segment, the cheapest thing a program does
+ * to one by name. */
+static int run_open_close(struct run *r)
+{
+	const char *path = bench_path(r->t, "openclose");
+	long n = r->p->opens;
+	double t0;
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+
+	if (fd < 0)
+		return bench_fail("open", path);
+	close(fd);
+	t0 = now();
+	for (long i = 0; i < n; i++) {
+		fd = open(path, O_RDWR | O_CLOEXEC);
+		if (fd < 0) {
+			bench_fail("open", path);
+			unlink(path);
+			return -1;
+		}
+		close(fd);
+	}
+	r->value[0] = n / 1e3 / (now() - t0);
+	unlink(path);
+	return 0;
+}
+
+/* mkdir+rmdir of one name, and rename of a segment back and forth. */
+static int run_dirs(struct run *r)
+{
+	const char *dir = bench_path(r->t, "dir");
+	char a[4096], b[4096];
+	long n = r->p->opens;
+	double t0;
+	int fd;
+
+	t0 = now();
+	for (long i = 0; i < n; i++) {
+		if (mkdir(dir, 0700))
+			return bench_fail("mkdir", dir);
+		if (rmdir(dir))
+			return bench_fail("rmdir", dir);
+	}
+	r->value[0] = n / 1e3 / (now() - t0);
+	snprintf(a, sizeof(a), "%s", bench_path(r->t, "rename-a"));
+	snprintf(b, sizeof(b), "%s", bench_path(r->t, "rename-b"));
+	fd = open(a, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return bench_fail("create", a);
+	close(fd);
+	t0 = now();
+	for (long i = 0; i < n; i += 2) {
+		if (rename(a, b) || rename(b, a)) {
+			bench_fail("rename", a);
+			unlink(a);
+			unlink(b);
+			return -1;
+		}
+	}
+	r->value[1] = n / 1e3 / (now() - t0);
+	unlink(a);
+	return 0;
+}
+
+#define READDIR_ENTRIES 1000
+
+/* A directory of 1000 segments listed again and again (opendir, readdir
+ * to the end, closedir). */
+static int run_readdir(struct run *r)
+{
+	const char *dir = bench_path(r->t, "listing");
+	char path[4096];
+	long n = r->p->opens / 20, seen = 0;
+	double t0;
+	int rc = 0;
+
+	if (mkdir(dir, 0700))
+		return bench_fail("mkdir", dir);
+	for (int i = 0; i < READDIR_ENTRIES && !rc; i++) {
+		int fd;
+
+		snprintf(path, sizeof(path), "%s/entry-%d", dir, i);
+		fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+		if (fd < 0)
+			rc = bench_fail("create", path);
+		else
+			close(fd);
+	}
+	t0 = now();
+	for (long i = 0; i < n && !rc; i++) {
+		DIR *d = opendir(dir);
+
+		if (!d) {
+			rc = bench_fail("opendir", dir);
+			break;
+		}
+		while (readdir(d))
+			seen++;
+		closedir(d);
+	}
+	if (!rc)
+		r->value[0] = (now() - t0) * 1e6 / (double)n;
+	if (!rc && seen != n * (READDIR_ENTRIES + 2)) {
+		fprintf(stderr, "bench: readdir %s: %ld entries in %ld listings\n", dir, seen, n);
+		rc = -1;
+	}
+	for (int i = 0; i < READDIR_ENTRIES; i++) {
+		snprintf(path, sizeof(path), "%s/entry-%d", dir, i);
+		unlink(path);
+	}
+	rmdir(dir);
+	return rc;
+}
+
 /* Over meta_count segments, phase by phase on both targets: create +
  * ftruncate + close; stat, twice; unlink. The wait for the attribute timeout
  * of one side is spent on the other side's work. */
@@ -267,6 +382,16 @@ const struct bench bench_meta[] = {
 	{ .id = "open-map",
 	  .metrics = { { "open+mmap+munmap+close, existing segment", "kops/s", 1 } },
 	  .run = run_open_map },
+	{ .id = "open-close",
+	  .metrics = { { "open+close, existing segment", "kops/s", 1 } },
+	  .run = run_open_close },
+	{ .id = "dirs",
+	  .metrics = { { "mkdir+rmdir", "kops/s", 1 },
+		       { "rename, back and forth", "kops/s", 1 } },
+	  .run = run_dirs },
+	{ .id = "readdir",
+	  .metrics = { { "readdir of 1000 entries", "us", 0 } },
+	  .run = run_readdir },
 	{ .id = "metadata",
 	  .metrics = { { "create+ftruncate+close", "kops/s", 1 },
 		       { "stat, attributes cached", "kops/s", 1 },
