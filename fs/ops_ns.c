@@ -379,10 +379,28 @@ static int shmfs_make_as(struct shmfs *fs, struct inode *dir, const char *bname,
 	return err;
 }
 
+/* shmfs_make_as as the caller of req, with its supplementary groups or
+ * with none. */
+static int shmfs_make_as_caller(fuse_req_t req, struct inode *dir, const char *bname,
+				mode_t mode, int *fd, int groups)
+{
+	const struct fuse_ctx *ctx = fuse_req_ctx(req);
+	/* Without groups: the thread has none (creds.h), so they stay. */
+	struct creds caller = { .uid = ctx->uid, .gid = ctx->gid, .ngroups = -1 };
+	int err = groups ? shmfs_caller(req, &caller) : 0;
+
+	if (!err)
+		err = -creds_become(&caller);
+	if (err)
+		return err;
+	err = shmfs_make_as(shmfs_data(req), dir, bname, mode, fd);
+	creds_restore();
+	return err;
+}
+
 int shmfs_make(fuse_req_t req, struct inode *dir, const char *name, mode_t mode, int *fd)
 {
 	char bname[NAME_MAX + 1];
-	struct creds caller;
 	int err;
 
 	err = store_backing_name(dir->store, dir->top, name, bname, sizeof(bname));
@@ -394,13 +412,11 @@ int shmfs_make(fuse_req_t req, struct inode *dir, const char *name, mode_t mode,
 	 * and the new object is the caller's from its first instant (in a
 	 * set-group-ID directory, of the directory's group), so there is no
 	 * chown by name that a swap of the name could misdirect. */
-	err = shmfs_caller(req, &caller);
-	if (!err)
-		err = -creds_become(&caller);
-	if (err)
-		return err;
-	err = shmfs_make_as(shmfs_data(req), dir, bname, mode, fd);
-	creds_restore();
+	err = shmfs_make_as_caller(req, dir, bname, mode, fd, 0);
+	/* Fetching the caller's supplementary groups reads /proc: only when
+	 * the store refused the caller without them. */
+	if (err == EACCES)
+		err = shmfs_make_as_caller(req, dir, bname, mode, fd, 1);
 	return err;
 }
 

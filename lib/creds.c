@@ -20,13 +20,18 @@ static int creds_set_fsgid(gid_t gid)
 	return (gid_t)setfsgid((gid_t)-1) == gid ? 0 : -EPERM;
 }
 
+/* Whether this thread's groups were changed (creds_restore undoes it). */
+static __thread int creds_grouped;
+
 int creds_become(const struct creds *c)
 {
 	if (geteuid() != 0)
 		return 0;
-	if (c->ngroups >= 0 &&
-	    syscall(SYS_setgroups, (size_t)c->ngroups, c->ngroups ? c->groups : NULL) != 0)
-		return -errno;
+	if (c->ngroups >= 0) {
+		if (syscall(SYS_setgroups, (size_t)c->ngroups, c->ngroups ? c->groups : NULL))
+			return -errno;
+		creds_grouped = 1;
+	}
 	/* The gid first: with the fs uid no longer 0 the thread could not
 	 * change it any more. */
 	if (creds_set_fsgid(c->gid) || creds_set_fsuid(c->uid)) {
@@ -43,7 +48,9 @@ void creds_restore(void)
 	setfsuid(0);
 	setfsgid(getegid());
 	/* Root's own groups: none but its gid, as the daemon sets at start. */
-	syscall(SYS_setgroups, (size_t)0, NULL);
+	if (creds_grouped)
+		syscall(SYS_setgroups, (size_t)0, NULL);
+	creds_grouped = 0;
 }
 
 static int creds_in_group(const struct creds *c, gid_t gid)

@@ -18,7 +18,8 @@
 struct creds {
 	uid_t uid;
 	gid_t gid;
-	int ngroups;                     /* -1: keep the thread's groups */
+	int ngroups;                     /* -1: keep the thread's groups (a root
+					  * daemon's threads have none) */
 	gid_t groups[CREDS_MAX_GROUPS];
 };
 

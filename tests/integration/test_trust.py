@@ -198,3 +198,24 @@ class ExhaustFds(ShmfsTestCase):
         self.assertEqual(try_op("open(A[0], 'w').write('x')", self.m.path("many7"),
                                 user=ATTACKER), "OK")
         self.assertEqual(self.read_backing(self.m.backing("many7")), b"x")
+
+
+class CreateAsCaller(ShmfsTestCase):
+    """New objects are made by the daemon acting as the caller: the store
+    checks the caller's own access, supplementary groups included."""
+
+    GROUP = 61010
+
+    def test_a_supplementary_group_lets_the_caller_create(self):
+        m = self.shared_mount()
+        self.ok(run(["mkdir", m.path("team")]))
+        os.chown(m.backing("team"), 0, self.GROUP)
+        os.chmod(m.backing("team"), 0o2770)
+        as_member = ["setpriv", "--reuid=%d" % VICTIM, "--regid=%d" % VICTIM,
+                     "--groups=%d" % self.GROUP]
+        self.ok(run(as_member + ["sh", "-c", "echo hi > '%s' && mkdir '%s'"
+                                 % (m.path("team", "f"), m.path("team", "d"))]))
+        for name in ("f", "d"):
+            st = os.stat(m.backing("team", name))
+            self.assertEqual((st.st_uid, st.st_gid), (VICTIM, self.GROUP), name)
+        self.assertEqual(try_op("open(A[0], 'w')", m.path("team", "g"), user=VICTIM), "EACCES")
