@@ -264,6 +264,7 @@ static int shmfs_open_root(struct shmfs *fs)
 		log_errorx("out of memory");
 		return -1;
 	}
+	itable_on_gone(&fs->inodes, shmfs_backing_forget, fs);
 	return 0;
 }
 

@@ -56,6 +56,34 @@ enum inode_io shmfs_io_choice(struct shmfs *fs, struct inode *in)
 	return io != INODE_IO_CLOSED ? io : shmfs_io_pick(fs, in);
 }
 
+/* The first open of in since its last release: settle its mode. A backing
+ * id kept from earlier passthrough opens serves again (saving a BACKING_OPEN
+ * and a BACKING_CLOSE ioctl per open and close); an inode that now opens
+ * cached (its lifetime became process) gives it up first. In lock held. */
+static void shmfs_io_first(struct shmfs *fs, struct inode *in, int fd)
+{
+	int id;
+
+	in->io = shmfs_io_pick(fs, in);
+	if (in->io == INODE_IO_CACHED && in->backing_id > 0) {
+		passthrough_backing_close(fs, in->backing_id);
+		in->backing_id = 0;
+	}
+	if (in->io != INODE_IO_PASSTHROUGH || in->backing_id > 0)
+		return;
+	id = passthrough_backing_open(fs, fd);
+	if (id < 0) {
+		log_warnx("passthrough registration failed (%s), opening in cached mode",
+			  strerror(-id));
+		in->io = INODE_IO_CACHED;
+		return;
+	}
+	in->backing_id = id;
+	/* Kept after the last release only if it is the inode's own read-write
+	 * open: a later open may want to write. */
+	in->backing_kept = fd == in->fd && in->fd_rw;
+}
+
 /* Account one more open file of in, backed by fd; registers the backing with
  * the kernel on the first passthrough open. Returns the mode of this open. */
 static enum inode_io shmfs_io_begin(struct shmfs *fs, struct inode *in, int fd)
@@ -63,24 +91,19 @@ static enum inode_io shmfs_io_begin(struct shmfs *fs, struct inode *in, int fd)
 	enum inode_io io;
 
 	pthread_mutex_lock(&in->lock);
-	if (in->opens == 0) {
-		in->io = shmfs_io_pick(fs, in);
-		if (in->io == INODE_IO_PASSTHROUGH) {
-			int id = passthrough_backing_open(fs, fd);
-
-			if (id < 0) {
-				log_warnx("passthrough registration failed (%s), "
-					  "opening in cached mode", strerror(-id));
-				in->io = INODE_IO_CACHED;
-			} else {
-				in->backing_id = id;
-			}
-		}
-	}
+	if (in->opens == 0)
+		shmfs_io_first(fs, in, fd);
 	in->opens++;
 	io = in->io;
 	pthread_mutex_unlock(&in->lock);
 	return io;
+}
+
+void shmfs_backing_forget(struct inode *in, void *arg)
+{
+	if (in->backing_id > 0)
+		passthrough_backing_close(arg, in->backing_id);
+	in->backing_id = 0;
 }
 
 /* Remove a process-lifetime segment whose last user is gone: by the name
@@ -109,9 +132,10 @@ static void shmfs_io_end(struct shmfs *fs, struct inode *in)
 {
 	pthread_mutex_lock(&in->lock);
 	if (--in->opens == 0) {
-		if (in->io == INODE_IO_PASSTHROUGH)
+		if (in->io == INODE_IO_PASSTHROUGH && !in->backing_kept) {
 			passthrough_backing_close(fs, in->backing_id);
-		in->backing_id = 0;
+			in->backing_id = 0;
+		}
 		in->io = INODE_IO_CLOSED;
 		writelog_drop(in);
 		/* RELEASE of the last file comes after the last close and the

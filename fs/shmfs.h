@@ -138,6 +138,8 @@ void shmfs_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_
 void shmfs_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset, off_t length,
 		     struct fuse_file_info *fi);
 void shmfs_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
+/* An inode goes (FORGET): drop the passthrough backing id it kept. */
+void shmfs_backing_forget(struct inode *in, void *fs);
 /* Close fd if it is an open file's own, not the inode's shared one. */
 void shmfs_file_fd_close(struct inode *in, int fd);
 

@@ -26,6 +26,10 @@ int itable_init(struct inode_table *t)
 	t->nbuckets = ITABLE_FIRST_BUCKETS;
 	t->count = 0;
 	t->stale = NULL;
+	t->fds = 0;
+	t->fd_budget = 0;
+	t->gone = NULL;
+	t->gone_arg = NULL;
 	pthread_mutex_init(&t->lock, NULL);
 	return 0;
 }
@@ -229,6 +233,8 @@ void itable_forget(struct inode_table *t, struct inode *in, uint64_t n)
 	if (in->fd >= 0)
 		t->fds--;
 	pthread_mutex_unlock(&t->lock);
+	if (t->gone)
+		t->gone(in, t->gone_arg);
 	inode_free(in);
 }
 
@@ -240,6 +246,12 @@ size_t itable_count(struct inode_table *t)
 	n = t->count;
 	pthread_mutex_unlock(&t->lock);
 	return n;
+}
+
+void itable_on_gone(struct inode_table *t, void (*fn)(struct inode *in, void *arg), void *arg)
+{
+	t->gone = fn;
+	t->gone_arg = arg;
 }
 
 void itable_set_fd_budget(struct inode_table *t, size_t n)

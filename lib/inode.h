@@ -48,7 +48,9 @@ struct inode {
 	pthread_mutex_t lock; /* guards the open state below */
 	unsigned opens;       /* open files of this inode */
 	enum inode_io io;     /* how they are open; CLOSED when opens == 0 */
-	int backing_id;       /* kernel passthrough id while io == PASSTHROUGH */
+	int backing_id;       /* kernel passthrough id while io == PASSTHROUGH, and
+			       * after, while backing_kept, until the inode goes */
+	int backing_kept;
 	void *wlog;           /* recent write()s while io == CACHED (fs/writelog.c):
 			       * one allocation, freed with the inode */
 };
@@ -60,6 +62,8 @@ struct inode_table {
 	size_t count;         /* inodes in the buckets */
 	struct inode *stale;  /* inodes out of the buckets, still known to the kernel */
 	size_t fds;           /* inodes that keep an fd */
+	void (*gone)(struct inode *in, void *arg); /* called as FORGET frees one */
+	void *gone_arg;
 	size_t fd_budget;     /* at most this many keep one; 0: no limit */
 };
 
@@ -80,6 +84,10 @@ struct inode *itable_find(struct inode_table *t, const struct stat *sb);
 void itable_forget(struct inode_table *t, struct inode *in, uint64_t n);
 
 size_t itable_count(struct inode_table *t);
+
+/* Have fn(in, arg) called for each inode a FORGET frees, before it goes
+ * (not at itable_destroy). */
+void itable_on_gone(struct inode_table *t, void (*fn)(struct inode *in, void *arg), void *arg);
 
 /* Let at most n inodes keep an fd (0: no limit). */
 void itable_set_fd_budget(struct inode_table *t, size_t n);

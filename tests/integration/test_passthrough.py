@@ -3,6 +3,7 @@
 import os
 import signal
 import subprocess
+import time
 
 from harness import (SHMFS, AS_NOBODY, MOUNT_TIMEOUT, Mount, MountError, ShmfsTestCase,
                      getfattr, helper, is_fuse_mounted, meminfo, run, sh)
@@ -22,6 +23,26 @@ class Passthrough(ShmfsTestCase):
         self.assertEqual(direct.ask("r 10 17"), "through-the-mount")
         self.assertEqual(direct.ask("w 40000 direct-write"), "ok")
         self.assertEqual(via_mount.ask("r 40000 12"), "direct-write")
+
+    def test_a_segment_reopens_after_its_last_close_in_either_mode(self):
+        # Its passthrough backing stays registered after the last close (until
+        # the kernel forgets the inode); a segment marked process later opens
+        # cached, so the registration must give way.
+        m = self.mount()
+        seg = m.path("seg")
+        for i in range(3):
+            self.ok(sh("echo round%d >> '%s' && cat '%s' > /dev/null" % (i, seg, seg)))
+        self.assertEqual(self.read_backing(m.backing("seg")), b"round0\nround1\nround2\n")
+        self.assertEqual(getfattr(seg, "user.shmfs.io"), "passthrough")
+        self.ok(run(["setfattr", "-n", "user.shmfs.lifetime", "-v", "process", seg]))
+        self.assertEqual(getfattr(seg, "user.shmfs.io"), "cached")
+        holder = self.mapper(seg)
+        self.assertEqual(holder.ask("r 0 6"), "round0")
+        holder.stop()
+        deadline = time.monotonic() + 5
+        while os.path.exists(m.backing("seg")) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self.assertFalse(os.path.exists(m.backing("seg")), "the process segment stayed")
 
     def test_shm_open_writer_is_seen_by_a_mount_mapping_at_once(self):
         prefix = self.shm_prefix()
