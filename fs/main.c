@@ -476,6 +476,9 @@ int main(int argc, char *argv[])
 		goto out_unmount;
 	if (shmfs_handle_init(&fs))
 		goto out_unmount;
+	/* Without passthrough every open is cached: order always (order.c). */
+	if (!fs.passthrough)
+		order_cached(&fs.order, 1);
 	shmfs_relax_dirty_limit(mountpoint);
 	if (fuse_daemonize(a.foreground))
 		goto out_unmount;

@@ -91,8 +91,11 @@ static enum inode_io shmfs_io_begin(struct shmfs *fs, struct inode *in, int fd)
 	enum inode_io io;
 
 	pthread_mutex_lock(&in->lock);
-	if (in->opens == 0)
+	if (in->opens == 0) {
 		shmfs_io_first(fs, in, fd);
+		if (in->io == INODE_IO_CACHED)
+			order_cached(&fs->order, 1); /* before the reply: see order.c */
+	}
 	in->opens++;
 	io = in->io;
 	pthread_mutex_unlock(&in->lock);
@@ -136,6 +139,8 @@ static void shmfs_io_end(struct shmfs *fs, struct inode *in)
 			passthrough_backing_close(fs, in->backing_id);
 			in->backing_id = 0;
 		}
+		if (in->io == INODE_IO_CACHED)
+			order_cached(&fs->order, -1);
 		in->io = INODE_IO_CLOSED;
 		writelog_drop(in);
 		/* RELEASE of the last file comes after the last close and the

@@ -9,24 +9,43 @@
 
 struct order_entry;
 
+#define ORDER_SLOTS 64
+
+/* A worker thread that may read without read_lock. */
+struct order_slot {
+	pid_t tid;                   /* the kernel's thread id */
+	int used;                    /* the slot is a live thread's; atomic */
+	int bare;                    /* it is reading without read_lock now; atomic */
+};
+
 struct order {
-	pthread_mutex_t read_lock;   /* held across read() of /dev/fuse */
+	pthread_mutex_t read_lock;   /* held across read() of /dev/fuse while ordered */
 	pthread_mutex_t lock;        /* protects active */
 	pthread_cond_t done;         /* an active request was answered */
 	struct order_entry *active;  /* changing requests read and not yet answered */
+	int cached;                  /* reasons to order: inodes open in cached mode,
+				      * plus one for a mount without passthrough; atomic */
+	struct order_slot slots[ORDER_SLOTS];
 };
 
 void order_init(struct order *o);
 void order_destroy(struct order *o);
 
 /* read() of the next request from fd, noting it if it reads or changes a
- * file's data. The request's handler runs in the calling thread. */
+ * file's data. The request's handler runs in the calling thread. While
+ * nothing is open in cached mode, requests are read without read_lock. */
 ssize_t order_read(struct order *o, int fd, void *buf, size_t len);
 
 /* In the handler of a READ, WRITE, SETATTR, FALLOCATE or OPEN: wait until
  * every earlier request that changes an overlapping range of the same file
  * has been answered. Does nothing for requests that need no order. */
 void order_wait(struct order *o);
+
+/* One more reason to order (+1: an inode's first cached-mode open, or a
+ * mount without passthrough, for good) or one less (-1: the inode's last
+ * release). Called before the OPEN reply goes out: on +1 it returns only
+ * once no thread reads without read_lock any more. */
+void order_cached(struct order *o, int delta);
 
 /* A reply to request unique is being sent. */
 void order_answered(struct order *o, uint64_t unique);
