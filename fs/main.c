@@ -61,6 +61,7 @@ struct shmfs_args {
 	char *positional[2];
 	int npositional;
 	int too_many;
+	char *fsname;  /* -o fsname=, as given */
 	struct config *cfg;
 };
 
@@ -103,7 +104,10 @@ static void shmfs_usage(FILE *out)
 		"                           max_segments=N      (0: no limit)\n"
 		"                           attr_timeout=SECONDS (1.0)\n"
 		"                           log_level=error|warn|info|debug  (info)\n"
-		"  -f                     stay in the foreground, log to stderr\n"
+		"                           log=auto|syslog|stderr|FILE  (auto: stderr\n"
+		"                               with -f, else syslog)\n"
+		"                         fsname=SOURCE  the source findmnt shows (CONFIG)\n"
+		"  -f                     stay in the foreground\n"
 		"  -d                     debug: print every FUSE request (implies -f)\n"
 		"  -s                     single-threaded\n"
 		"  --check-config FILE    check FILE, print the effective settings, exit\n"
@@ -141,6 +145,11 @@ static int shmfs_opt_proc(void *data, const char *arg, int key, struct fuse_args
 		a->positional[a->npositional++] = strdup(arg);
 		return 0;
 	case FUSE_OPT_KEY_OPT:
+		if (strncmp(arg, "fsname=", 7) == 0) {
+			free(a->fsname);
+			a->fsname = strdup(arg + 7);
+			return 1;
+		}
 		/* -o key=value: ours when key is a [shmfs] key, else FUSE's. */
 		eq = strchr(arg, '=');
 		if (eq && (size_t)(eq - arg) < sizeof(keyname)) {
@@ -312,6 +321,131 @@ static void shmfs_relax_dirty_limit(const char *mountpoint)
 	}
 }
 
+/* Syslog does not answer (containers, minimal hosts): keep writing to
+ * stderr, unless it is a pipe, whose reader (a shell's $(...), a program
+ * capturing output) would wait for its end as long as the daemon runs. */
+static int shmfs_syslog_fallback(int rc)
+{
+	struct stat st;
+
+	if (fstat(STDERR_FILENO, &st) == 0 && S_ISFIFO(st.st_mode)) {
+		log_warnx("syslog does not answer at /dev/log (%s) and stderr is a pipe: "
+			  "messages after the start are lost; set log = FILE or log = stderr",
+			  strerror(-rc));
+		return 0;
+	}
+	log_warnx("syslog does not answer at /dev/log (%s): logging to stderr "
+		  "(set log = stderr or log = FILE to choose)", strerror(-rc));
+	if (log_open("stderr"))
+		log_warn("keeping stderr");
+	return 0;
+}
+
+/* The sink of the config key log, before daemonizing so that a bad file
+ * fails the start. auto is stderr with -f, syslog in the background. */
+static int shmfs_open_log(const struct config *cfg, int foreground)
+{
+	const char *sink = cfg->log;
+	int rc;
+
+	if (strcmp(sink, "auto") == 0)
+		sink = foreground ? "stderr" : "syslog";
+	rc = log_open(sink);
+	if (rc == 0)
+		return 0;
+	if (strcmp(sink, "syslog") == 0)
+		return shmfs_syslog_fallback(rc);
+	log_errorx("log %s: %s", sink, strerror(-rc));
+	return -1;
+}
+
+/* "16G", "1000000", "11.8G" or "none": a limit for the start line. */
+static const char *shmfs_limit(char *buf, size_t len, uint64_t v, int bytes)
+{
+	static const char units[] = "KMGT";
+	double d = (double)v;
+	int u = -1;
+
+	if (v == 0)
+		return "none";
+	if (!bytes || v < 1024) {
+		snprintf(buf, len, "%llu", (unsigned long long)v);
+		return buf;
+	}
+	while (u < 3 && d >= 1024) {
+		d /= 1024;
+		u++;
+	}
+	if (d == (double)(uint64_t)d)
+		snprintf(buf, len, "%llu%c", (unsigned long long)d, units[u]);
+	else
+		snprintf(buf, len, "%.1f%c", d, units[u]);
+	return buf;
+}
+
+/* The one line that says what this daemon serves, and how. */
+static void shmfs_log_mounted(struct shmfs *fs, const char *source, const char *mountpoint)
+{
+	const struct limits *l = &fs->stores.limits;
+	char seg[32], total[64], count[32], path[320];
+
+	shmfs_limit(total, sizeof(total), l->max_total_size, 1);
+	if (fs->cfg.max_total_percent)
+		snprintf(total + strlen(total), sizeof(total) - strlen(total), " (%u%% of RAM)",
+			 fs->cfg.max_total_percent);
+	if (fs->passthrough)
+		snprintf(path, sizeof(path), "kernel passthrough (zero-copy)");
+	else
+		snprintf(path, sizeof(path), "cached (%s)", fs->passthrough_why);
+	log_info("mounted %s on %s: store %s, prefix '%s', lifetime %s; data path: %s; "
+		 "limits: max_segment_size %s, max_total_size %s, max_segments %s; pid %ld",
+		 source, mountpoint, fs->cfg.shm_dir, fs->cfg.prefix,
+		 config_lifetime_name(fs->cfg.lifetime), path,
+		 shmfs_limit(seg, sizeof(seg), l->max_segment_size, 1),
+		 total,
+		 shmfs_limit(count, sizeof(count), l->max_segments, 0), (long)getpid());
+}
+
+/* The mount's source as findmnt and df show it: -o fsname=, else the
+ * config file's absolute path, else "shmfs". */
+static char *shmfs_source(const struct shmfs_args *a)
+{
+	const char *cfg = a->npositional == 2 ? a->positional[0] : NULL;
+	char *abs;
+
+	if (a->fsname)
+		return strdup(a->fsname);
+	if (!cfg || strcmp(cfg, "none") == 0 || strcmp(cfg, "shmfs") == 0)
+		return strdup("shmfs");
+	abs = realpath(cfg, NULL);
+	return abs ? abs : strdup(cfg);
+}
+
+/* The options every mount gets. Permission checks are the kernel's, by the
+ * mode bits: always. Never setuid programs or devices (added last, so that
+ * -o suid,dev lose). */
+static int shmfs_add_mount_options(struct fuse_args *args, const struct shmfs_args *a,
+				   const char *source)
+{
+	char *opts = NULL;
+	int rc = fuse_opt_add_opt(&opts, "default_permissions,subtype=shmfs,nosuid,nodev");
+
+	if (rc == 0 && !a->fsname) {
+		char *fsname = malloc(strlen(source) + 8);
+
+		rc = -1;
+		if (fsname) {
+			sprintf(fsname, "fsname=%s", source);
+			rc = fuse_opt_add_opt_escaped(&opts, fsname);
+			free(fsname);
+		}
+	}
+	if (rc == 0)
+		rc = fuse_opt_add_arg(args, "-o") || fuse_opt_add_arg(args, opts);
+	free(opts);
+	return rc ? -1 : 0;
+}
+
 /* Tell systemd (Type=notify) how the service is doing, if it asked. */
 static void shmfs_notify(const char *state)
 {
@@ -403,6 +537,7 @@ int main(int argc, char *argv[])
 	char mountbuf[PATH_MAX];
 	struct stat mst;
 	const char *mountpoint;
+	char *source = NULL;
 	int rc, status = 1, unmounted = 0;
 
 	if (argc > 1 && strcmp(argv[1], "status") == 0)
@@ -443,6 +578,8 @@ int main(int argc, char *argv[])
 	if (shmfs_load_config(&fs.cfg, a.npositional == 2 ? a.positional[0] : NULL))
 		goto out_args;
 	log_set_level(a.debug ? LOG_LEVEL_DEBUG : (enum log_level)fs.cfg.log_level);
+	if (shmfs_open_log(&fs.cfg, a.foreground))
+		goto out_args;
 	fuse_set_log_func(shmfs_fuse_log);
 	fs.timeout = fs.cfg.attr_timeout;
 
@@ -459,9 +596,8 @@ int main(int argc, char *argv[])
 		goto out_fs;
 	shmfs_raise_nofile(&fs);
 
-	/* Permission checks are the kernel's, by the mode bits: always. Never
-	 * setuid programs or devices (last, so that -o suid,dev lose). */
-	if (fuse_opt_add_arg(&args, "-odefault_permissions,fsname=shmfs,subtype=shmfs,nosuid,nodev"))
+	source = shmfs_source(&a);
+	if (!source || shmfs_add_mount_options(&args, &a, source))
 		goto out_fs;
 	ops.init = shmfs_init;
 	fs.se = fuse_session_new(&args, &ops, sizeof(ops), &fs);
@@ -478,13 +614,8 @@ int main(int argc, char *argv[])
 	shmfs_relax_dirty_limit(mountpoint);
 	if (fuse_daemonize(a.foreground))
 		goto out_unmount;
-	if (!a.foreground)
-		log_to_syslog("shmfs");
-	log_info("mounted %s on %s (prefix '%s')", fs.cfg.shm_dir, mountpoint, fs.cfg.prefix);
-	if (fs.passthrough)
-		log_info("data path: kernel passthrough (zero-copy)");
-	else
-		log_info("data path: cached (%s)", fs.passthrough_why);
+	log_start();
+	shmfs_log_mounted(&fs, source, mountpoint);
 	if (!fs.cached_direct_io)
 		log_warnx("the kernel lacks FUSE_DIRECT_IO_ALLOW_MMAP (Linux 6.6+): cached-mode "
 			  "write() goes through the page cache, which can race writeback of mapped "
@@ -510,6 +641,8 @@ out_args:
 	free(a.positional[0]);
 	free(a.positional[1]);
 	free(a.check_config);
+	free(a.fsname);
+	free(source);
 	fuse_opt_free_args(&args);
 	return status;
 }
