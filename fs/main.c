@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "mountpoint.h"
 #include "passthrough.h"
 #include "status.h"
 
@@ -62,6 +63,7 @@ struct shmfs_args {
 	int npositional;
 	int too_many;
 	char *fsname;  /* -o fsname=, as given */
+	int auto_unmount; /* -o auto_unmount: 1, -o noauto_unmount: 0, else -1 */
 	struct config *cfg;
 };
 
@@ -107,6 +109,8 @@ static void shmfs_usage(FILE *out)
 		"                           log=auto|syslog|stderr|FILE  (auto: stderr\n"
 		"                               with -f, else syslog)\n"
 		"                         fsname=SOURCE  the source findmnt shows (CONFIG)\n"
+		"                         noauto_unmount  leave a dead mount behind when the\n"
+		"                           daemon is killed (auto_unmount is the default)\n"
 		"  -f                     stay in the foreground\n"
 		"  -d                     debug: print every FUSE request (implies -f)\n"
 		"  -s                     single-threaded\n"
@@ -114,6 +118,7 @@ static void shmfs_usage(FILE *out)
 		"  -h, --help             this help\n"
 		"  -V, --version          the version\n"
 		"\n"
+		"A dead shmfs mount on MOUNTPOINT (its daemon killed) is unmounted first.\n"
 		"Without -f, shmfs returns once the mount is live. Unmount with\n"
 		"'fusermount3 -u MOUNTPOINT' (or umount), SIGTERM, SIGINT or SIGHUP.\n"
 		"Exit status: 0 after a clean unmount, 1 on any error.\n");
@@ -145,6 +150,10 @@ static int shmfs_opt_proc(void *data, const char *arg, int key, struct fuse_args
 		a->positional[a->npositional++] = strdup(arg);
 		return 0;
 	case FUSE_OPT_KEY_OPT:
+		if (strcmp(arg, "auto_unmount") == 0 || strcmp(arg, "noauto_unmount") == 0) {
+			a->auto_unmount = arg[0] == 'a';
+			return a->auto_unmount;
+		}
 		if (strncmp(arg, "fsname=", 7) == 0) {
 			free(a->fsname);
 			a->fsname = strdup(arg + 7);
@@ -366,8 +375,10 @@ static const char *shmfs_limit(char *buf, size_t len, uint64_t v, int bytes)
 	double d = (double)v;
 	int u = -1;
 
-	if (v == 0)
-		return "none";
+	if (v == 0) {
+		snprintf(buf, len, "none");
+		return buf;
+	}
 	if (!bytes || v < 1024) {
 		snprintf(buf, len, "%llu", (unsigned long long)v);
 		return buf;
@@ -421,6 +432,40 @@ static char *shmfs_source(const struct shmfs_args *a)
 	return abs ? abs : strdup(cfg);
 }
 
+/* Whether auto_unmount can be had: libfuse then mounts through fusermount3
+ * (also for root), which stays behind and unmounts when the daemon's
+ * /dev/fuse fd closes, however it ends. In a user namespace of its own a
+ * setuid fusermount3 has no privilege, so there it is left out. */
+static int shmfs_can_auto_unmount(void)
+{
+	char map[128] = "";
+	FILE *f = fopen("/proc/self/uid_map", "re");
+	const char *path = getenv("PATH");
+	char exe[PATH_MAX];
+	int initial;
+
+	if (f) {
+		if (!fgets(map, sizeof(map), f))
+			map[0] = '\0';
+		fclose(f);
+	}
+	initial = strstr(map, "4294967295") != NULL;
+	/* fusermount3 opens /dev/fuse as the real uid: a daemon whose real
+	 * and effective uids differ mounts by itself. */
+	if (!initial || getuid() != geteuid())
+		return 0;
+	if (access("/usr/bin/fusermount3", X_OK) == 0 || access("/bin/fusermount3", X_OK) == 0)
+		return 1;
+	for (const char *p = path; p && *p; p += strcspn(p, ":"), p += *p == ':') {
+		int n = (int)strcspn(p, ":");
+
+		snprintf(exe, sizeof(exe), "%.*s/fusermount3", n, p);
+		if (n && access(exe, X_OK) == 0)
+			return 1;
+	}
+	return 0;
+}
+
 /* The options every mount gets. Permission checks are the kernel's, by the
  * mode bits: always. Never setuid programs or devices (added last, so that
  * -o suid,dev lose). */
@@ -429,6 +474,9 @@ static int shmfs_add_mount_options(struct fuse_args *args, const struct shmfs_ar
 {
 	char *opts = NULL;
 	int rc = fuse_opt_add_opt(&opts, "default_permissions,subtype=shmfs,nosuid,nodev");
+
+	if (rc == 0 && a->auto_unmount < 0 && shmfs_can_auto_unmount())
+		rc = fuse_opt_add_opt(&opts, "auto_unmount");
 
 	if (rc == 0 && !a->fsname) {
 		char *fsname = malloc(strlen(source) + 8);
@@ -533,12 +581,11 @@ int main(int argc, char *argv[])
 	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
 	struct fuse_lowlevel_ops ops = shmfs_ops;
 	struct shmfs fs = { .timeout = 0 };
-	struct shmfs_args a = { .cfg = &fs.cfg };
+	struct shmfs_args a = { .cfg = &fs.cfg, .auto_unmount = -1 };
 	char mountbuf[PATH_MAX];
-	struct stat mst;
 	const char *mountpoint;
 	char *source = NULL;
-	int rc, status = 1, unmounted = 0;
+	int rc, status = 1, unmounted = 0, recovered = 0;
 
 	if (argc > 1 && strcmp(argv[1], "status") == 0)
 		return status_main(argc - 1, argv + 1);
@@ -567,19 +614,16 @@ int main(int argc, char *argv[])
 		shmfs_usage(stderr);
 		goto out_args;
 	}
-	/* libfuse changes to / (fuse_daemonize, even with -f): unmounting at
-	 * a signal needs the mount point's absolute path. */
-	mountpoint = realpath(a.positional[a.npositional - 1], mountbuf);
-	if (!mountpoint || stat(mountpoint, &mst) || !S_ISDIR(mst.st_mode)) {
-		fprintf(stderr, "shmfs: mount point %s: %s\n", a.positional[a.npositional - 1],
-			mountpoint && !errno ? "not a directory" : strerror(errno ? errno : ENOTDIR));
-		goto out_args;
-	}
 	if (shmfs_load_config(&fs.cfg, a.npositional == 2 ? a.positional[0] : NULL))
 		goto out_args;
 	log_set_level(a.debug ? LOG_LEVEL_DEBUG : (enum log_level)fs.cfg.log_level);
 	if (shmfs_open_log(&fs.cfg, a.foreground))
 		goto out_args;
+	/* libfuse changes to / (fuse_daemonize, even with -f): unmounting at
+	 * a signal needs the mount point's absolute path. */
+	if (mountpoint_prepare(a.positional[a.npositional - 1], mountbuf, &recovered))
+		goto out_args;
+	mountpoint = mountbuf;
 	fuse_set_log_func(shmfs_fuse_log);
 	fs.timeout = fs.cfg.attr_timeout;
 
@@ -615,6 +659,9 @@ int main(int argc, char *argv[])
 	if (fuse_daemonize(a.foreground))
 		goto out_unmount;
 	log_start();
+	if (recovered)
+		log_warnx("%s held a dead shmfs mount (its daemon had ended without unmounting): "
+			  "unmounted it lazily", mountpoint);
 	shmfs_log_mounted(&fs, source, mountpoint);
 	if (!fs.cached_direct_io)
 		log_warnx("the kernel lacks FUSE_DIRECT_IO_ALLOW_MMAP (Linux 6.6+): cached-mode "

@@ -1,0 +1,126 @@
+"""Running shmfs as a service: after its daemon is killed, a plain restart
+on the same mount point works (also through the systemd unit's
+ExecStartPre), and a second shmfs on a live mount is refused."""
+
+import os
+import re
+import shlex
+import signal
+import time
+
+from harness import (MOUNT_TIMEOUT, SHMFS, Mount, ShmfsTestCase, mounts_at, passthrough_option,
+                     pid_alive, run, sh, try_op)
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+UNIT = os.path.join(HERE, "..", "..", "config", "shmfs@.service")
+
+
+def fusermount_helpers(mnt):
+    """Pids of the fusermount3 processes that wait to unmount mnt
+    (auto_unmount)."""
+    pids = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open("/proc/%s/cmdline" % name, "rb") as f:
+                argv = f.read().split(b"\0")
+        except OSError:
+            continue
+        if os.path.basename(argv[0]) == b"fusermount3" and mnt.encode() in argv:
+            pids.append(int(name))
+    return pids
+
+
+class Service(ShmfsTestCase):
+
+    def first(self, **kw):
+        m = self.mount(**kw)
+        self.ok(sh("echo before > %s" % m.path("seg")))
+        return m
+
+    def kill_9(self, m, helpers_too):
+        """kill -9 the daemon; with helpers_too, its fusermount3 first, as
+        killing a whole service's processes does: the mount stays, dead."""
+        if helpers_too:
+            for pid in fusermount_helpers(m.mnt):
+                os.kill(pid, signal.SIGKILL)
+        m.expect_exit = True
+        m.kill_daemon()
+        self.assertFalse(m.pid is not None and pid_alive(m.pid))
+
+    def restart(self, m, foreground=True, **kw):
+        """A new daemon on m's mount point and store; the segment is there."""
+        m2 = Mount(shm_dir=m.shm_dir, mountpoint=m.mnt, foreground=foreground, **kw)
+        self.addCleanup(m2.stop)
+        m2.start()
+        # A foreground start counts as live once anything is mounted there,
+        # and the dead mount still is until the new daemon removes it.
+        deadline = time.monotonic() + MOUNT_TIMEOUT
+        while True:
+            r = run(["cat", m2.path("seg")])
+            if r.returncode == 0 and len(mounts_at(m.mnt)) == 1 or time.monotonic() > deadline:
+                break
+            self.assertFalse(m2.daemon_exited(), m2.stderr())
+            time.sleep(0.02)
+        self.assertEqual(len(mounts_at(m.mnt)), 1, mounts_at(m.mnt))
+        self.assertEqual(self.ok(r), "before\n")
+        return m2
+
+    def test_kill_9_then_a_plain_restart_works(self):
+        m = self.first()
+        self.kill_9(m, helpers_too=False)
+        self.restart(m)
+
+    def test_a_dead_mount_is_unmounted_at_start_with_one_log_line(self):
+        for foreground in (True, False):
+            with self.subTest(foreground=foreground):
+                m = self.first()
+                self.kill_9(m, helpers_too=True)
+                self.assertEqual(len(mounts_at(m.mnt)), 1)
+                self.assertEqual(try_op("os.stat(A[0])", m.mnt), "ENOTCONN")
+                m2 = self.restart(m, foreground=foreground, options=["log=stderr"])
+                lines = [l for l in m2.stderr().splitlines() if "dead shmfs mount" in l]
+                self.assertEqual(lines, ["shmfs: %s held a dead shmfs mount (its daemon had "
+                                         "ended without unmounting): unmounted it lazily"
+                                         % m.mnt])
+                m2.stop()
+                m.stop()
+
+    def test_the_units_exec_start_pre_makes_the_point_and_passes_a_dead_one(self):
+        with open(UNIT) as f:
+            pre = re.findall(r"(?m)^ExecStartPre=(.*)$", f.read())
+        self.assertTrue(pre, "no ExecStartPre in the unit")
+        # a missing mount point (with a space on the way) is made
+        parent = self.mountpoint()
+        missing = os.path.join(parent, "a b", "mnt")
+        self.addCleanup(lambda: [os.path.isdir(p) and os.rmdir(p)
+                                 for p in (missing, os.path.dirname(missing))])
+        for line in pre:
+            self.ok(sh(line.lstrip("-").replace("%f", shlex.quote(missing))))
+        self.assertTrue(os.path.isdir(missing))
+        # a dead mount on it passes, and the start after it works
+        m = self.first()
+        self.kill_9(m, helpers_too=True)
+        for line in pre:
+            command = line.lstrip("-").replace("%f", shlex.quote(m.mnt))
+            self.ok(sh(command), command)
+        self.restart(m)
+
+    def test_a_second_shmfs_on_a_live_mount_is_refused(self):
+        m = self.first()
+        for flags in (["-f"], []):
+            with self.subTest(flags=flags):
+                r = run([SHMFS] + flags + ["-o", "shm_dir=%s,passthrough=%s"
+                                           % (m.shm_dir, passthrough_option()), "none", m.mnt])
+                self.assertEqual(r.returncode, 1, r.stderr)
+                self.assertIn("shmfs: mount point %s: a shmfs mount is already there; "
+                              "unmount it first (fusermount3 -u %s)" % (m.mnt, m.mnt), r.stderr)
+                self.assertEqual(len(mounts_at(m.mnt)), 1)
+                self.assertEqual(self.ok(run(["cat", m.path("seg")])), "before\n")
+
+    def test_auto_unmount_is_on_and_noauto_unmount_turns_it_off(self):
+        m = self.first()
+        self.assertTrue(fusermount_helpers(m.mnt), "no fusermount3 waits to unmount")
+        m2 = self.mount(options=["noauto_unmount"])
+        self.assertFalse(fusermount_helpers(m2.mnt))
