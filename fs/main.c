@@ -17,7 +17,9 @@
 #include "log.h"
 #include "mountpoint.h"
 #include "passthrough.h"
+#include "preflight.h"
 #include "status.h"
+#include "usage.h"
 
 #define SHMFS_VERSION "0.1.0"
 
@@ -61,9 +63,10 @@ struct shmfs_args {
 	char *check_config;
 	char *positional[2];
 	int npositional;
-	int too_many;
+	char *extra;   /* the first positional argument past two */
 	char *fsname;  /* -o fsname=, as given */
 	int auto_unmount; /* -o auto_unmount: 1, -o noauto_unmount: 0, else -1 */
+	int read_only;    /* -o ro */
 	struct config *cfg;
 };
 
@@ -85,45 +88,6 @@ static const struct fuse_opt shmfs_optspec[] = {
 	FUSE_OPT_END
 };
 
-static void shmfs_usage(FILE *out)
-{
-	fprintf(out,
-		"usage: shmfs [OPTIONS] [CONFIG] MOUNTPOINT\n"
-		"       shmfs status [--json] [MOUNTPOINT...]\n"
-		"\n"
-		"Named shared-memory segments as files: MOUNTPOINT/NAME is the POSIX shm\n"
-		"object /PREFIXNAME in shm_dir. CONFIG is an INI file, or 'none' or 'shmfs'\n"
-		"(or omitted) for the built-in defaults.\n"
-		"\n"
-		"options:\n"
-		"  -o OPT[,OPT...]        FUSE mount options (allow_other, ro, ...) and any\n"
-		"                         [shmfs] config key as key=value, overriding CONFIG:\n"
-		"                           shm_dir=DIR         (/dev/shm)\n"
-		"                           prefix=STRING       (shmfs.)\n"
-		"                           passthrough=auto|on|off  (auto)\n"
-		"                           lifetime=kernel|mount    (kernel)\n"
-		"                           max_segment_size=SIZE, max_total_size=SIZE|N%%,\n"
-		"                           max_segments=N      (0: no limit)\n"
-		"                           attr_timeout=SECONDS (1.0)\n"
-		"                           log_level=error|warn|info|debug  (info)\n"
-		"                           log=auto|syslog|stderr|FILE  (auto: stderr\n"
-		"                               with -f, else syslog)\n"
-		"                         fsname=SOURCE  the source findmnt shows (CONFIG)\n"
-		"                         noauto_unmount  leave a dead mount behind when the\n"
-		"                           daemon is killed (auto_unmount is the default)\n"
-		"  -f                     stay in the foreground\n"
-		"  -d                     debug: print every FUSE request (implies -f)\n"
-		"  -s                     single-threaded\n"
-		"  --check-config FILE    check FILE, print the effective settings, exit\n"
-		"  -h, --help             this help\n"
-		"  -V, --version          the version\n"
-		"\n"
-		"A dead shmfs mount on MOUNTPOINT (its daemon killed) is unmounted first.\n"
-		"Without -f, shmfs returns once the mount is live. Unmount with\n"
-		"'fusermount3 -u MOUNTPOINT' (or umount), SIGTERM, SIGINT or SIGHUP.\n"
-		"Exit status: 0 after a clean unmount, 1 on any error.\n");
-}
-
 static int shmfs_opt_proc(void *data, const char *arg, int key, struct fuse_args *outargs)
 {
 	struct shmfs_args *a = data;
@@ -144,16 +108,23 @@ static int shmfs_opt_proc(void *data, const char *arg, int key, struct fuse_args
 		return 0;
 	case FUSE_OPT_KEY_NONOPT:
 		if (a->npositional == 2) {
-			a->too_many = 1;
+			if (!a->extra)
+				a->extra = strdup(arg);
 			return 0;
 		}
 		a->positional[a->npositional++] = strdup(arg);
 		return 0;
 	case FUSE_OPT_KEY_OPT:
+		if (strcmp(arg, "help") == 0) {
+			a->help = 2;
+			return 0;
+		}
 		if (strcmp(arg, "auto_unmount") == 0 || strcmp(arg, "noauto_unmount") == 0) {
 			a->auto_unmount = arg[0] == 'a';
 			return a->auto_unmount;
 		}
+		if (strcmp(arg, "ro") == 0 || strcmp(arg, "rw") == 0)
+			a->read_only = arg[1] == 'o';
 		if (strncmp(arg, "fsname=", 7) == 0) {
 			free(a->fsname);
 			a->fsname = strdup(arg + 7);
@@ -494,6 +465,74 @@ static int shmfs_add_mount_options(struct fuse_args *args, const struct shmfs_ar
 	return rc ? -1 : 0;
 }
 
+#define TRY_HELP "Try 'shmfs --help' for more information.\n"
+
+/* --check-config as the last argument lacks its FILE (fuse_opt_parse
+ * would only say "missing argument"). */
+static int shmfs_unknown_command(int argc, char *argv[])
+{
+	if (strcmp(argv[argc - 1], "--check-config") == 0) {
+		fprintf(stderr, "shmfs: --check-config needs a FILE: the config to check ('none' "
+				"for the built-in defaults)\n" TRY_HELP);
+		return 1;
+	}
+	return 0;
+}
+
+/* "shmfs stats": a lone word that is no existing path is a mistyped
+ * command, not a mount point. */
+static int shmfs_is_command_typo(const char *arg)
+{
+	struct stat st;
+
+	return !strchr(arg, '/') && strcmp(arg, "none") != 0 && strcmp(arg, "shmfs") != 0 &&
+	       lstat(arg, &st) != 0 && errno == ENOENT;
+}
+
+/* [CONFIG] MOUNTPOINT: say what is wrong with the arguments, as mount(8)
+ * and sshfs do, in one line (and where to look). */
+static int shmfs_check_positional(const struct shmfs_args *a)
+{
+	struct stat st;
+
+	if (a->extra) {
+		fprintf(stderr, "shmfs: too many arguments: '%s' (usage: shmfs [OPTIONS] [CONFIG] "
+				"MOUNTPOINT)\n" TRY_HELP, a->extra);
+		return -1;
+	}
+	if (a->npositional == 0) {
+		fprintf(stderr, "shmfs: no mount point given (usage: shmfs [OPTIONS] [CONFIG] "
+				"MOUNTPOINT)\n" TRY_HELP);
+		return -1;
+	}
+	if (a->npositional == 1 && shmfs_is_command_typo(a->positional[0])) {
+		fprintf(stderr, "shmfs: '%s' is not a command (the one command is 'status'), nor an "
+				"existing mount point\n" TRY_HELP, a->positional[0]);
+		return -1;
+	}
+	if (a->npositional == 1 && stat(a->positional[0], &st) == 0 && S_ISREG(st.st_mode)) {
+		fprintf(stderr, "shmfs: no mount point given: %s is a file (a config file? then: "
+				"shmfs %s MOUNTPOINT)\n", a->positional[0], a->positional[0]);
+		return -1;
+	}
+	return 0;
+}
+
+/* --check-config: the options that go to FUSE must be ones it takes, as
+ * the mount would find (fuse_session_new parses them, mounts nothing). */
+static int shmfs_check_fuse_options(struct fuse_args *args, const struct shmfs_args *a)
+{
+	struct fuse_session *se;
+
+	if (shmfs_add_mount_options(args, a, "shmfs"))
+		return -1;
+	se = fuse_session_new(args, &shmfs_ops, sizeof(shmfs_ops), NULL);
+	if (!se)
+		return -1;
+	fuse_session_destroy(se);
+	return 0;
+}
+
 /* Tell systemd (Type=notify) how the service is doing, if it asked. */
 static void shmfs_notify(const char *state)
 {
@@ -589,11 +628,16 @@ int main(int argc, char *argv[])
 
 	if (argc > 1 && strcmp(argv[1], "status") == 0)
 		return status_main(argc - 1, argv + 1);
+	if (shmfs_unknown_command(argc, argv))
+		return 1;
 	config_init(&fs.cfg);
 	if (fuse_opt_parse(&args, &a, shmfs_optspec, shmfs_opt_proc) == -1)
 		goto out_args;
 	if (a.help) {
-		shmfs_usage(stdout);
+		if (a.help == 2)
+			shmfs_options_help(stdout);
+		else
+			shmfs_usage(stdout);
 		status = 0;
 		goto out_args;
 	}
@@ -603,17 +647,17 @@ int main(int argc, char *argv[])
 		goto out_args;
 	}
 	if (a.check_config) {
-		if (shmfs_load_config(&fs.cfg, a.check_config) == 0) {
+		if (shmfs_load_config(&fs.cfg, a.check_config) == 0 &&
+		    preflight_store(&fs.cfg, a.read_only) == 0 &&
+		    shmfs_check_fuse_options(&args, &a) == 0) {
 			config_print(&fs.cfg, stdout);
 			printf("configuration OK\n");
 			status = 0;
 		}
 		goto out_args;
 	}
-	if (a.too_many || a.npositional == 0) {
-		shmfs_usage(stderr);
+	if (shmfs_check_positional(&a))
 		goto out_args;
-	}
 	if (shmfs_load_config(&fs.cfg, a.npositional == 2 ? a.positional[0] : NULL))
 		goto out_args;
 	log_set_level(a.debug ? LOG_LEVEL_DEBUG : (enum log_level)fs.cfg.log_level);
@@ -621,7 +665,8 @@ int main(int argc, char *argv[])
 		goto out_args;
 	/* libfuse changes to / (fuse_daemonize, even with -f): unmounting at
 	 * a signal needs the mount point's absolute path. */
-	if (mountpoint_prepare(a.positional[a.npositional - 1], mountbuf, &recovered))
+	if (mountpoint_prepare(a.positional[a.npositional - 1], mountbuf, &recovered) ||
+	    preflight_store(&fs.cfg, a.read_only) || preflight_fuse())
 		goto out_args;
 	mountpoint = mountbuf;
 	fuse_set_log_func(shmfs_fuse_log);
@@ -633,7 +678,8 @@ int main(int argc, char *argv[])
 	/* A root daemon's threads act as callers now and then (creds.c) and
 	 * then go back to no supplementary groups: start with none. */
 	if (geteuid() == 0 && setgroups(0, NULL))
-		log_warn("dropping supplementary groups");
+		log_msg(errno == EPERM ? LOG_LEVEL_DEBUG : LOG_LEVEL_WARN,
+			"dropping supplementary groups: %s", strerror(errno));
 	fs.protected_regular = shmfs_sysctl_int("/proc/sys/fs/protected_regular");
 	order_init(&fs.order);
 	if (shmfs_open_root(&fs))
@@ -689,6 +735,7 @@ out_args:
 	free(a.positional[1]);
 	free(a.check_config);
 	free(a.fsname);
+	free(a.extra);
 	free(source);
 	fuse_opt_free_args(&args);
 	return status;
