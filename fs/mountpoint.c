@@ -31,9 +31,11 @@ static int mp_dead(int err)
 int mountpoint_probe(const char *path, int timeout_ms)
 {
 	const struct timespec tick = { 0, 5 * 1000 * 1000 };
-	pid_t pid = fork();
+	pid_t pid;
 	int st;
 
+	fflush(NULL); /* the child leaves by _exit, but not twice the buffers */
+	pid = fork();
 	if (pid < 0)
 		return -errno;
 	if (pid == 0) {
@@ -56,6 +58,7 @@ int mountpoint_probe(const char *path, int timeout_ms)
 		;
 	return -ETIMEDOUT;
 }
+
 
 /* The absolute path of arg when its last component cannot be resolved
  * because a dead mount is on it: the parent's real path, plus the name. */

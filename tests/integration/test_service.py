@@ -8,7 +8,7 @@ import shlex
 import signal
 import time
 
-from harness import (MOUNT_TIMEOUT, SHMFS, Mount, ShmfsTestCase, mounts_at, passthrough_option,
+from harness import (ATTACKER, MOUNT_TIMEOUT, SHMFS, Mount, ShmfsTestCase, mounts_at, passthrough_option,
                      pid_alive, run, sh, try_op)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -124,3 +124,76 @@ class Service(ShmfsTestCase):
         self.assertTrue(fusermount_helpers(m.mnt), "no fusermount3 waits to unmount")
         m2 = self.mount(options=["noauto_unmount"])
         self.assertFalse(fusermount_helpers(m2.mnt))
+
+
+class StatusForOperators(ShmfsTestCase):
+    """shmfs status as an operator uses it: a header per mount, rows in
+    order, right plurals, and one clear line for a mount it cannot read."""
+
+    def status(self, *args, user=None, timeout=20):
+        return run([SHMFS, "status"] + list(args), user=user, timeout=timeout)
+
+    def test_header_sorted_rows_and_plurals(self):
+        cfg = self.config("[shmfs]\nmax_segments = 10\n")
+        m = self.mount(config=cfg)
+        for name in ("zeta", "alpha", "mid"):
+            self.ok(sh("echo x > %s" % m.path(name)))
+        lines = self.ok(self.status(m.mnt)).splitlines()
+        io = "passthrough" if passthrough_option() == "on" else "cached"
+        self.assertEqual(lines[0], "%s: daemon %d, source %s, store %s, prefix 'shmfs.', "
+                                   "data path %s" % (m.mnt, m.pid, cfg, m.shm_dir, io))
+        self.assertEqual([l.split()[0] for l in lines[2:-1]], ["alpha", "mid", "zeta"])
+        self.assertTrue(lines[-1].startswith("total: 3 segments of 10, "), lines[-1])
+        self.ok(run(["rm", m.path("alpha"), m.path("mid")]))
+        lines = self.ok(self.status(m.mnt)).splitlines()
+        self.assertTrue(lines[-1].startswith("total: 1 segment of 10, "), lines[-1])
+
+    def test_a_mount_point_with_spaces(self):
+        parent = self.mountpoint()
+        mnt = os.path.join(parent, "a b\tc")
+        os.mkdir(mnt)
+        self.addCleanup(os.rmdir, mnt)
+        m = self.mount(mountpoint=mnt)
+        self.ok(sh("echo x > '%s'" % m.path("seg")))
+        r = self.status()
+        self.assertIn("%s: daemon %d" % (mnt.replace("\t", "\\t"), m.pid), r.stdout)
+        lines = self.ok(self.status(mnt)).splitlines()
+        self.assertEqual([l.split()[0] for l in lines[2:-1]], ["seg"])
+
+    def test_a_stopped_daemon_is_not_responding(self):
+        m = self.mount()
+        os.kill(m.pid, signal.SIGSTOP)
+        self.addCleanup(os.kill, m.pid, signal.SIGCONT)
+        # (Named: without it, status would also walk every other mount of
+        # this machine, which this test does not control.)
+        t0 = time.monotonic()
+        r = self.status(m.mnt, timeout=30)
+        self.assertLess(time.monotonic() - t0, 10)
+        self.assertIn("shmfs status: %s: not responding" % m.mnt, r.stderr)
+        self.assertEqual(r.returncode, 1)
+
+    def test_a_dead_mount(self):
+        m = self.mount(options=["noauto_unmount"])
+        m.expect_exit = True
+        m.kill_daemon()
+        r = self.status(m.mnt)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("shmfs status: %s: dead: its daemon is gone" % m.mnt, r.stderr)
+
+    def test_not_a_shmfs_mount_and_not_a_mount_point(self):
+        d = self.mountpoint()
+        r = self.status(d)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("shmfs status: %s: not a mount point, so not a shmfs mount" % d, r.stderr)
+        r = self.status("/proc")
+        self.assertIn("shmfs status: /proc: not a shmfs mount (a proc mount)", r.stderr)
+        r = self.status("/nonexistent")
+        self.assertIn("shmfs status: /nonexistent: No such file or directory", r.stderr)
+
+    def test_a_mount_without_allow_other_seen_by_another_user(self):
+        m = self.mount()
+        os.chmod(m.mnt, 0o755)
+        r = self.status(m.mnt, user=ATTACKER)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("shmfs status: %s: permission denied (mounted without allow_other" % m.mnt,
+                      r.stderr)
