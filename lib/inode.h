@@ -51,6 +51,8 @@ struct inode {
 	int backing_id;       /* kernel passthrough id while io == PASSTHROUGH */
 	void *wlog;           /* recent write()s while io == CACHED (fs/writelog.c):
 			       * one allocation, freed with the inode */
+	int writeback_failed; /* a page writeback of it was refused and logged;
+			       * atomic */
 };
 
 struct inode_table {

@@ -8,8 +8,8 @@ import shlex
 import signal
 import time
 
-from harness import (ATTACKER, MOUNT_TIMEOUT, SHMFS, Mount, ShmfsTestCase, mounts_at, passthrough_option,
-                     pid_alive, run, sh, try_op)
+from harness import (ATTACKER, MOUNT_TIMEOUT, PYTHON, SHMFS, Mount, ShmfsTestCase, mounts_at,
+                     passthrough_option, pid_alive, run, sh, try_op)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 UNIT = os.path.join(HERE, "..", "..", "config", "shmfs@.service")
@@ -197,3 +197,75 @@ class StatusForOperators(ShmfsTestCase):
         self.assertEqual(r.returncode, 1)
         self.assertIn("shmfs status: %s: permission denied (mounted without allow_other" % m.mnt,
                       r.stderr)
+
+
+# Maps PATH (SIZE bytes, after ftruncate to SIZE unless it is that size) and
+# writes every page; then msync when asked. Prints the errno name of what
+# failed, or OK. Death by a signal (SIGBUS at the fault) is seen by the caller.
+TOUCH = r"""
+import errno, mmap, os, sys
+path, size, sync = sys.argv[1], int(sys.argv[2]), sys.argv[3] == "msync"
+fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+try:
+    if os.fstat(fd).st_size != size:
+        os.ftruncate(fd, size)
+    m = mmap.mmap(fd, size)
+    for off in range(0, size, 4096):
+        m[off:off + 4] = b"data"
+    if sync:
+        m.flush()
+    print("OK")
+except OSError as e:
+    print(errno.errorcode.get(e.errno, str(e.errno)))
+"""
+
+MIB = 1 << 20
+
+
+class NoSilentLoss(ShmfsTestCase):
+    """A store too small for what a program maps: the program is told (at
+    the truncate, or at the fault), and a writeback the store refuses is
+    logged and counted."""
+
+    def small_store(self):
+        d = self.disk_dir()
+        self.ok(run(["mount", "-t", "tmpfs", "-o", "size=1M", "shmfs-small", d]))
+        self.addCleanup(run, ["umount", "-l", d])
+        return d
+
+    def touch(self, path, size, sync=False):
+        return run([PYTHON, "-c", TOUCH, path, str(size), "msync" if sync else "-"])
+
+    def test_mapping_more_than_the_store_holds_fails_visibly(self):
+        d = self.small_store()
+        m = self.mount(shm_dir=d)   # -f: the log is its stderr
+        r = self.touch(m.path("big"), 4 * MIB)
+        if passthrough_option() == "on":
+            # the mapping is the store's own: tmpfs raises SIGBUS at the fault
+            self.assertEqual(r.returncode, -signal.SIGBUS, r.stdout + r.stderr)
+        else:
+            # the space is taken at the truncate, which fails
+            self.assertEqual(r.stdout.strip(), "ENOSPC", r.stderr)
+            self.assertEqual(os.stat(m.backing("big")).st_size, 0)
+            self.assertLess(os.statvfs(d).f_bfree * os.statvfs(d).f_bsize, 1 * MIB + 1)
+            self.assertGreater(os.statvfs(d).f_bfree, 0)
+            # and what fits still works, and keeps its bytes
+            r = self.touch(m.path("small"), 256 << 10, sync=True)
+            self.assertEqual(r.stdout.strip(), "OK", r.stderr)
+
+    def test_a_refused_writeback_is_logged_once_and_counted(self):
+        if passthrough_option() == "on":
+            self.skipTest("cached mode only: passthrough mappings are the store's own pages")
+        d = self.small_store()
+        m = self.mount(shm_dir=d)   # -f: the log is its stderr
+        # grown in the store directly, so nothing reserved its pages
+        with open(m.backing("seg"), "wb") as f:
+            f.truncate(4 * MIB)
+        r = self.touch(m.path("seg"), 4 * MIB, sync=True)
+        self.assertIn(r.stdout.strip(), ("ENOSPC", "EIO"), r.stdout + r.stderr)
+        lines = [l for l in m.stderr().splitlines() if "writeback of segment" in l]
+        self.assertEqual(len(lines), 1, m.stderr())
+        self.assertIn("writeback of segment %s " % m.backing("seg"), lines[0])
+        self.assertIn("No space left on device", lines[0])
+        out = self.ok(run([SHMFS, "status", m.mnt]))
+        self.assertRegex(out.splitlines()[-1], r"; \d+ writebacks? lost \(see the daemon's log\)")
