@@ -297,3 +297,22 @@ class StoreChecks(ShmfsTestCase):
         self.assertEqual(r.returncode, 1)
         self.assertIn("shmfs: /dev/fuse: Permission denied: uid %d may not use FUSE" % ATTACKER,
                       r.stderr)
+
+    def test_an_unusable_default_store_falls_back_to_xdg_runtime_dir(self):
+        r = run(["unshare", "-Ur", "true"], user=ATTACKER)
+        if r.returncode != 0:
+            self.skipTest("no user namespaces here: %s" % r.stderr.strip())
+        runtime = self.mountpoint(owner=ATTACKER)
+        # a rootless container whose /dev/shm is read-only
+        script = ("mount -t tmpfs -o ro none /dev/shm && XDG_RUNTIME_DIR=%s '%s' --check-config none"
+                  % (runtime, SHMFS))
+        r = run(["unshare", "-Urm", "sh", "-c", script], user=ATTACKER)
+        self.addCleanup(lambda: os.path.isdir(runtime + "/shmfs") and os.rmdir(runtime + "/shmfs"))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertRegex(r.stdout, r"(?m)^shm_dir = %s/shmfs$" % runtime)
+        self.assertIn("shmfs: the default shm_dir /dev/shm cannot take segments: using %s/shmfs"
+                      % runtime, r.stderr)
+        # a shm_dir given on purpose is not replaced
+        r = run(["unshare", "-Urm", "sh", "-c", script + " -o shm_dir=/dev/shm"], user=ATTACKER)
+        self.assertEqual(r.returncode, 1, r.stdout)
+        self.assertIn("shm_dir /dev/shm is on a read-only file system", r.stderr)
