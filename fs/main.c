@@ -558,7 +558,8 @@ static void shmfs_notify(const char *state)
 
 /* Answer FUSE_INIT before going to the background, so that a mount that
  * cannot have what the config demands (passthrough=on) fails in the
- * foreground with a clear message and exit status 1. */
+ * foreground with a clear message and exit status 1. Returns 0, -1 (an
+ * error), or 1 when a signal asked to stop first. */
 static int shmfs_handle_init(struct shmfs *fs)
 {
 	struct fuse_buf buf = { .mem = NULL };
@@ -567,6 +568,12 @@ static int shmfs_handle_init(struct shmfs *fs)
 	do {
 		rc = fuse_session_receive_buf(fs->se, &buf);
 	} while (rc == -EINTR);
+	/* SIGTERM, SIGINT or SIGHUP before INIT (the mount is already seen in
+	 * the mount table): a stop asked for, not an error. */
+	if (rc == 0 && fuse_session_exited(fs->se)) {
+		free(buf.mem);
+		return 1;
+	}
 	if (rc <= 0) {
 		log_errorx("no FUSE_INIT from the kernel: %s", rc ? strerror(-rc) : "end of file");
 		free(buf.mem);
@@ -699,8 +706,12 @@ int main(int argc, char *argv[])
 		goto out_signals;
 	if (passthrough_setup(&fs) && fs.cfg.passthrough == PASSTHROUGH_ON)
 		goto out_unmount;
-	if (shmfs_handle_init(&fs))
+	rc = shmfs_handle_init(&fs);
+	if (rc) {
+		unmounted = rc > 0;
+		status = rc > 0 ? 0 : 1;
 		goto out_unmount;
+	}
 	shmfs_relax_dirty_limit(mountpoint);
 	if (fuse_daemonize(a.foreground))
 		goto out_unmount;

@@ -184,6 +184,20 @@ class Cli(ShmfsTestCase):
         self.assertEqual(m.exit_status, 0, m.stderr())
         self.assertFalse(is_fuse_mounted(mnt), "still mounted after SIGTERM")
 
+    def test_sigterm_as_soon_as_the_mount_appears_is_a_clean_stop(self):
+        # The mount is in the mount table before the daemon has read
+        # FUSE_INIT (longer so through fusermount3, for auto_unmount).
+        for _ in range(20):
+            m = Mount()
+            self.addCleanup(m.stop)
+            m.start()
+            m.expect_exit = True
+            os.kill(m.pid, signal.SIGTERM)
+            self.assertTrue(m.wait_exit(10))
+            self.assertEqual(m.exit_status, 0, m.stderr())
+            self.assertFalse(is_fuse_mounted(m.mnt), "still mounted after SIGTERM")
+            m.stop()
+
     def test_a_libfuse_error_is_one_log_line(self):
         r = run([SHMFS, "-f", "-o", "bogus_option", "none", self.mountpoint()])
         self.assertEqual(r.returncode, 1)
