@@ -102,7 +102,7 @@ asan:
 # RUN_OPTS: more options for the daemon, e.g. RUN_OPTS="-o passthrough=off".
 run: deps
 	$(MAKE) all
-	@mkdir -p mnt
+	@findmnt -n --mountpoint "$(CURDIR)/mnt" >/dev/null || mkdir -p mnt
 	$(BUILD)/shmfs -f $(RUN_OPTS) none mnt
 
 # The example config goes to $(SYSCONFDIR)/shmfs.ini only when there is none.

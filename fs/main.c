@@ -15,8 +15,11 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "mountpoint.h"
 #include "passthrough.h"
+#include "preflight.h"
 #include "status.h"
+#include "usage.h"
 
 #define SHMFS_VERSION "0.1.0"
 
@@ -60,7 +63,10 @@ struct shmfs_args {
 	char *check_config;
 	char *positional[2];
 	int npositional;
-	int too_many;
+	char *extra;   /* the first positional argument past two */
+	char *fsname;  /* -o fsname=, as given */
+	int auto_unmount; /* -o auto_unmount: 1, -o noauto_unmount: 0, else -1 */
+	int read_only;    /* -o ro */
 	struct config *cfg;
 };
 
@@ -82,39 +88,6 @@ static const struct fuse_opt shmfs_optspec[] = {
 	FUSE_OPT_END
 };
 
-static void shmfs_usage(FILE *out)
-{
-	fprintf(out,
-		"usage: shmfs [OPTIONS] [CONFIG] MOUNTPOINT\n"
-		"       shmfs status [--json] [MOUNTPOINT...]\n"
-		"\n"
-		"Named shared-memory segments as files: MOUNTPOINT/NAME is the POSIX shm\n"
-		"object /PREFIXNAME in shm_dir. CONFIG is an INI file, or 'none' or 'shmfs'\n"
-		"(or omitted) for the built-in defaults.\n"
-		"\n"
-		"options:\n"
-		"  -o OPT[,OPT...]        FUSE mount options (allow_other, ro, ...) and any\n"
-		"                         [shmfs] config key as key=value, overriding CONFIG:\n"
-		"                           shm_dir=DIR         (/dev/shm)\n"
-		"                           prefix=STRING       (shmfs.)\n"
-		"                           passthrough=auto|on|off  (auto)\n"
-		"                           lifetime=kernel|mount    (kernel)\n"
-		"                           max_segment_size=SIZE, max_total_size=SIZE|N%%,\n"
-		"                           max_segments=N      (0: no limit)\n"
-		"                           attr_timeout=SECONDS (1.0)\n"
-		"                           log_level=error|warn|info|debug  (info)\n"
-		"  -f                     stay in the foreground, log to stderr\n"
-		"  -d                     debug: print every FUSE request (implies -f)\n"
-		"  -s                     single-threaded\n"
-		"  --check-config FILE    check FILE, print the effective settings, exit\n"
-		"  -h, --help             this help\n"
-		"  -V, --version          the version\n"
-		"\n"
-		"Without -f, shmfs returns once the mount is live. Unmount with\n"
-		"'fusermount3 -u MOUNTPOINT' (or umount), SIGTERM, SIGINT or SIGHUP.\n"
-		"Exit status: 0 after a clean unmount, 1 on any error.\n");
-}
-
 static int shmfs_opt_proc(void *data, const char *arg, int key, struct fuse_args *outargs)
 {
 	struct shmfs_args *a = data;
@@ -135,12 +108,28 @@ static int shmfs_opt_proc(void *data, const char *arg, int key, struct fuse_args
 		return 0;
 	case FUSE_OPT_KEY_NONOPT:
 		if (a->npositional == 2) {
-			a->too_many = 1;
+			if (!a->extra)
+				a->extra = strdup(arg);
 			return 0;
 		}
 		a->positional[a->npositional++] = strdup(arg);
 		return 0;
 	case FUSE_OPT_KEY_OPT:
+		if (strcmp(arg, "help") == 0) {
+			a->help = 2;
+			return 0;
+		}
+		if (strcmp(arg, "auto_unmount") == 0 || strcmp(arg, "noauto_unmount") == 0) {
+			a->auto_unmount = arg[0] == 'a';
+			return a->auto_unmount;
+		}
+		if (strcmp(arg, "ro") == 0 || strcmp(arg, "rw") == 0)
+			a->read_only = arg[1] == 'o';
+		if (strncmp(arg, "fsname=", 7) == 0) {
+			free(a->fsname);
+			a->fsname = strdup(arg + 7);
+			return 1;
+		}
 		/* -o key=value: ours when key is a [shmfs] key, else FUSE's. */
 		eq = strchr(arg, '=');
 		if (eq && (size_t)(eq - arg) < sizeof(keyname)) {
@@ -313,6 +302,238 @@ static void shmfs_relax_dirty_limit(const char *mountpoint)
 	}
 }
 
+/* Syslog does not answer (containers, minimal hosts): keep writing to
+ * stderr, unless it is a pipe, whose reader (a shell's $(...), a program
+ * capturing output) would wait for its end as long as the daemon runs. */
+static int shmfs_syslog_fallback(int rc)
+{
+	struct stat st;
+
+	if (fstat(STDERR_FILENO, &st) == 0 && S_ISFIFO(st.st_mode)) {
+		log_warnx("syslog does not answer at /dev/log (%s) and stderr is a pipe: "
+			  "messages after the start are lost; set log = FILE or log = stderr",
+			  strerror(-rc));
+		return 0;
+	}
+	log_warnx("syslog does not answer at /dev/log (%s): logging to stderr "
+		  "(set log = stderr or log = FILE to choose)", strerror(-rc));
+	if (log_open("stderr"))
+		log_warn("keeping stderr");
+	return 0;
+}
+
+/* The sink of the config key log, before daemonizing so that a bad file
+ * fails the start. auto is stderr with -f, syslog in the background. */
+static int shmfs_open_log(const struct config *cfg, int foreground)
+{
+	const char *sink = cfg->log;
+	int rc;
+
+	if (strcmp(sink, "auto") == 0)
+		sink = foreground ? "stderr" : "syslog";
+	rc = log_open(sink);
+	if (rc == 0)
+		return 0;
+	if (strcmp(sink, "syslog") == 0)
+		return shmfs_syslog_fallback(rc);
+	log_errorx("log %s: %s", sink, strerror(-rc));
+	return -1;
+}
+
+/* "16G", "1000000", "11.8G" or "none": a limit for the start line. */
+static const char *shmfs_limit(char *buf, size_t len, uint64_t v, int bytes)
+{
+	static const char units[] = "KMGT";
+	double d = (double)v;
+	int u = -1;
+
+	if (v == 0) {
+		snprintf(buf, len, "none");
+		return buf;
+	}
+	if (!bytes || v < 1024) {
+		snprintf(buf, len, "%llu", (unsigned long long)v);
+		return buf;
+	}
+	while (u < 3 && d >= 1024) {
+		d /= 1024;
+		u++;
+	}
+	if (d == (double)(uint64_t)d)
+		snprintf(buf, len, "%llu%c", (unsigned long long)d, units[u]);
+	else
+		snprintf(buf, len, "%.1f%c", d, units[u]);
+	return buf;
+}
+
+/* The one line that says what this daemon serves, and how. */
+static void shmfs_log_mounted(struct shmfs *fs, const char *source, const char *mountpoint)
+{
+	const struct limits *l = &fs->stores.limits;
+	char seg[32], total[64], count[32], path[320];
+
+	shmfs_limit(total, sizeof(total), l->max_total_size, 1);
+	if (fs->cfg.max_total_percent)
+		snprintf(total + strlen(total), sizeof(total) - strlen(total), " (%u%% of RAM)",
+			 fs->cfg.max_total_percent);
+	if (fs->passthrough)
+		snprintf(path, sizeof(path), "kernel passthrough (zero-copy)");
+	else
+		snprintf(path, sizeof(path), "cached (%s)", fs->passthrough_why);
+	log_info("mounted %s on %s: store %s, prefix '%s', lifetime %s; data path: %s; "
+		 "limits: max_segment_size %s, max_total_size %s, max_segments %s; pid %ld",
+		 source, mountpoint, fs->cfg.shm_dir, fs->cfg.prefix,
+		 config_lifetime_name(fs->cfg.lifetime), path,
+		 shmfs_limit(seg, sizeof(seg), l->max_segment_size, 1),
+		 total,
+		 shmfs_limit(count, sizeof(count), l->max_segments, 0), (long)getpid());
+}
+
+/* The mount's source as findmnt and df show it: -o fsname=, else the
+ * config file's absolute path, else "shmfs". */
+static char *shmfs_source(const struct shmfs_args *a)
+{
+	const char *cfg = a->npositional == 2 ? a->positional[0] : NULL;
+	char *abs;
+
+	if (a->fsname)
+		return strdup(a->fsname);
+	if (!cfg || strcmp(cfg, "none") == 0 || strcmp(cfg, "shmfs") == 0)
+		return strdup("shmfs");
+	abs = realpath(cfg, NULL);
+	return abs ? abs : strdup(cfg);
+}
+
+/* Whether auto_unmount can be had: libfuse then mounts through fusermount3
+ * (also for root), which stays behind and unmounts when the daemon's
+ * /dev/fuse fd closes, however it ends. In a user namespace of its own a
+ * setuid fusermount3 has no privilege, so there it is left out. */
+static int shmfs_can_auto_unmount(void)
+{
+	char map[128] = "";
+	FILE *f = fopen("/proc/self/uid_map", "re");
+	const char *path = getenv("PATH");
+	char exe[PATH_MAX];
+	int initial;
+
+	if (f) {
+		if (!fgets(map, sizeof(map), f))
+			map[0] = '\0';
+		fclose(f);
+	}
+	initial = strstr(map, "4294967295") != NULL;
+	/* fusermount3 opens /dev/fuse as the real uid: a daemon whose real
+	 * and effective uids differ mounts by itself. */
+	if (!initial || getuid() != geteuid())
+		return 0;
+	if (access("/usr/bin/fusermount3", X_OK) == 0 || access("/bin/fusermount3", X_OK) == 0)
+		return 1;
+	for (const char *p = path; p && *p; p += strcspn(p, ":"), p += *p == ':') {
+		int n = (int)strcspn(p, ":");
+
+		snprintf(exe, sizeof(exe), "%.*s/fusermount3", n, p);
+		if (n && access(exe, X_OK) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* The options every mount gets. Permission checks are the kernel's, by the
+ * mode bits: always. Never setuid programs or devices (added last, so that
+ * -o suid,dev lose). */
+static int shmfs_add_mount_options(struct fuse_args *args, const struct shmfs_args *a,
+				   const char *source)
+{
+	char *opts = NULL;
+	int rc = fuse_opt_add_opt(&opts, "default_permissions,subtype=shmfs,nosuid,nodev");
+
+	if (rc == 0 && a->auto_unmount < 0 && shmfs_can_auto_unmount())
+		rc = fuse_opt_add_opt(&opts, "auto_unmount");
+
+	if (rc == 0 && !a->fsname) {
+		char *fsname = malloc(strlen(source) + 8);
+
+		rc = -1;
+		if (fsname) {
+			sprintf(fsname, "fsname=%s", source);
+			rc = fuse_opt_add_opt_escaped(&opts, fsname);
+			free(fsname);
+		}
+	}
+	if (rc == 0)
+		rc = fuse_opt_add_arg(args, "-o") || fuse_opt_add_arg(args, opts);
+	free(opts);
+	return rc ? -1 : 0;
+}
+
+#define TRY_HELP "Try 'shmfs --help' for more information.\n"
+
+/* --check-config as the last argument lacks its FILE (fuse_opt_parse
+ * would only say "missing argument"). */
+static int shmfs_unknown_command(int argc, char *argv[])
+{
+	if (strcmp(argv[argc - 1], "--check-config") == 0) {
+		fprintf(stderr, "shmfs: --check-config needs a FILE: the config to check ('none' "
+				"for the built-in defaults)\n" TRY_HELP);
+		return 1;
+	}
+	return 0;
+}
+
+/* "shmfs stats": a lone word that is no existing path is a mistyped
+ * command, not a mount point. */
+static int shmfs_is_command_typo(const char *arg)
+{
+	struct stat st;
+
+	return !strchr(arg, '/') && strcmp(arg, "none") != 0 && strcmp(arg, "shmfs") != 0 &&
+	       lstat(arg, &st) != 0 && errno == ENOENT;
+}
+
+/* [CONFIG] MOUNTPOINT: say what is wrong with the arguments, as mount(8)
+ * and sshfs do, in one line (and where to look). */
+static int shmfs_check_positional(const struct shmfs_args *a)
+{
+	struct stat st;
+
+	if (a->extra) {
+		fprintf(stderr, "shmfs: too many arguments: '%s' (usage: shmfs [OPTIONS] [CONFIG] "
+				"MOUNTPOINT)\n" TRY_HELP, a->extra);
+		return -1;
+	}
+	if (a->npositional == 0) {
+		fprintf(stderr, "shmfs: no mount point given (usage: shmfs [OPTIONS] [CONFIG] "
+				"MOUNTPOINT)\n" TRY_HELP);
+		return -1;
+	}
+	if (a->npositional == 1 && shmfs_is_command_typo(a->positional[0])) {
+		fprintf(stderr, "shmfs: '%s' is not a command (the one command is 'status'), nor an "
+				"existing mount point\n" TRY_HELP, a->positional[0]);
+		return -1;
+	}
+	if (a->npositional == 1 && stat(a->positional[0], &st) == 0 && S_ISREG(st.st_mode)) {
+		fprintf(stderr, "shmfs: no mount point given: %s is a file (a config file? then: "
+				"shmfs %s MOUNTPOINT)\n", a->positional[0], a->positional[0]);
+		return -1;
+	}
+	return 0;
+}
+
+/* --check-config: the options that go to FUSE must be ones it takes, as
+ * the mount would find (fuse_session_new parses them, mounts nothing). */
+static int shmfs_check_fuse_options(struct fuse_args *args, const struct shmfs_args *a)
+{
+	struct fuse_session *se;
+
+	if (shmfs_add_mount_options(args, a, "shmfs"))
+		return -1;
+	se = fuse_session_new(args, &shmfs_ops, sizeof(shmfs_ops), NULL);
+	if (!se)
+		return -1;
+	fuse_session_destroy(se);
+	return 0;
+}
+
 /* Tell systemd (Type=notify) how the service is doing, if it asked. */
 static void shmfs_notify(const char *state)
 {
@@ -338,7 +559,8 @@ static void shmfs_notify(const char *state)
 
 /* Answer FUSE_INIT before going to the background, so that a mount that
  * cannot have what the config demands (passthrough=on) fails in the
- * foreground with a clear message and exit status 1. */
+ * foreground with a clear message and exit status 1. Returns 0, -1 (an
+ * error), or 1 when a signal asked to stop first. */
 static int shmfs_handle_init(struct shmfs *fs)
 {
 	struct fuse_buf buf = { .mem = NULL };
@@ -347,6 +569,12 @@ static int shmfs_handle_init(struct shmfs *fs)
 	do {
 		rc = fuse_session_receive_buf(fs->se, &buf);
 	} while (rc == -EINTR);
+	/* SIGTERM, SIGINT or SIGHUP before INIT (the mount is already seen in
+	 * the mount table): a stop asked for, not an error. */
+	if (rc == 0 && fuse_session_exited(fs->se)) {
+		free(buf.mem);
+		return 1;
+	}
 	if (rc <= 0) {
 		log_errorx("no FUSE_INIT from the kernel: %s", rc ? strerror(-rc) : "end of file");
 		free(buf.mem);
@@ -400,19 +628,24 @@ int main(int argc, char *argv[])
 	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
 	struct fuse_lowlevel_ops ops = shmfs_ops;
 	struct shmfs fs = { .timeout = 0 };
-	struct shmfs_args a = { .cfg = &fs.cfg };
+	struct shmfs_args a = { .cfg = &fs.cfg, .auto_unmount = -1 };
 	char mountbuf[PATH_MAX];
-	struct stat mst;
 	const char *mountpoint;
-	int rc, status = 1, unmounted = 0;
+	char *source = NULL;
+	int rc, status = 1, unmounted = 0, recovered = 0;
 
 	if (argc > 1 && strcmp(argv[1], "status") == 0)
 		return status_main(argc - 1, argv + 1);
+	if (shmfs_unknown_command(argc, argv))
+		return 1;
 	config_init(&fs.cfg);
 	if (fuse_opt_parse(&args, &a, shmfs_optspec, shmfs_opt_proc) == -1)
 		goto out_args;
 	if (a.help) {
-		shmfs_usage(stdout);
+		if (a.help == 2)
+			shmfs_options_help(stdout);
+		else
+			shmfs_usage(stdout);
 		status = 0;
 		goto out_args;
 	}
@@ -422,28 +655,28 @@ int main(int argc, char *argv[])
 		goto out_args;
 	}
 	if (a.check_config) {
-		if (shmfs_load_config(&fs.cfg, a.check_config) == 0) {
+		if (shmfs_load_config(&fs.cfg, a.check_config) == 0 &&
+		    preflight_store(&fs.cfg, a.read_only) == 0 &&
+		    shmfs_check_fuse_options(&args, &a) == 0) {
 			config_print(&fs.cfg, stdout);
 			printf("configuration OK\n");
 			status = 0;
 		}
 		goto out_args;
 	}
-	if (a.too_many || a.npositional == 0) {
-		shmfs_usage(stderr);
+	if (shmfs_check_positional(&a))
 		goto out_args;
-	}
-	/* libfuse changes to / (fuse_daemonize, even with -f): unmounting at
-	 * a signal needs the mount point's absolute path. */
-	mountpoint = realpath(a.positional[a.npositional - 1], mountbuf);
-	if (!mountpoint || stat(mountpoint, &mst) || !S_ISDIR(mst.st_mode)) {
-		fprintf(stderr, "shmfs: mount point %s: %s\n", a.positional[a.npositional - 1],
-			mountpoint && !errno ? "not a directory" : strerror(errno ? errno : ENOTDIR));
-		goto out_args;
-	}
 	if (shmfs_load_config(&fs.cfg, a.npositional == 2 ? a.positional[0] : NULL))
 		goto out_args;
 	log_set_level(a.debug ? LOG_LEVEL_DEBUG : (enum log_level)fs.cfg.log_level);
+	if (shmfs_open_log(&fs.cfg, a.foreground))
+		goto out_args;
+	/* libfuse changes to / (fuse_daemonize, even with -f): unmounting at
+	 * a signal needs the mount point's absolute path. */
+	if (mountpoint_prepare(a.positional[a.npositional - 1], mountbuf, &recovered) ||
+	    preflight_store(&fs.cfg, a.read_only) || preflight_fuse())
+		goto out_args;
+	mountpoint = mountbuf;
 	fuse_set_log_func(shmfs_fuse_log);
 	fs.timeout = fs.cfg.attr_timeout;
 
@@ -453,16 +686,16 @@ int main(int argc, char *argv[])
 	/* A root daemon's threads act as callers now and then (creds.c) and
 	 * then go back to no supplementary groups: start with none. */
 	if (geteuid() == 0 && setgroups(0, NULL))
-		log_warn("dropping supplementary groups");
+		log_msg(errno == EPERM ? LOG_LEVEL_DEBUG : LOG_LEVEL_WARN,
+			"dropping supplementary groups: %s", strerror(errno));
 	fs.protected_regular = shmfs_sysctl_int("/proc/sys/fs/protected_regular");
 	order_init(&fs.order);
 	if (shmfs_open_root(&fs))
 		goto out_fs;
 	shmfs_raise_nofile(&fs);
 
-	/* Permission checks are the kernel's, by the mode bits: always. Never
-	 * setuid programs or devices (last, so that -o suid,dev lose). */
-	if (fuse_opt_add_arg(&args, "-odefault_permissions,fsname=shmfs,subtype=shmfs,nosuid,nodev"))
+	source = shmfs_source(&a);
+	if (!source || shmfs_add_mount_options(&args, &a, source))
 		goto out_fs;
 	ops.init = shmfs_init;
 	fs.se = fuse_session_new(&args, &ops, sizeof(ops), &fs);
@@ -474,21 +707,23 @@ int main(int argc, char *argv[])
 		goto out_signals;
 	if (passthrough_setup(&fs) && fs.cfg.passthrough == PASSTHROUGH_ON)
 		goto out_unmount;
-	if (shmfs_handle_init(&fs))
+	rc = shmfs_handle_init(&fs);
+	if (rc) {
+		unmounted = rc > 0;
+		status = rc > 0 ? 0 : 1;
 		goto out_unmount;
+	}
 	/* Without passthrough every open is cached: order always (order.c). */
 	if (!fs.passthrough)
 		order_cached(&fs.order, 1);
 	shmfs_relax_dirty_limit(mountpoint);
 	if (fuse_daemonize(a.foreground))
 		goto out_unmount;
-	if (!a.foreground)
-		log_to_syslog("shmfs");
-	log_info("mounted %s on %s (prefix '%s')", fs.cfg.shm_dir, mountpoint, fs.cfg.prefix);
-	if (fs.passthrough)
-		log_info("data path: kernel passthrough (zero-copy)");
-	else
-		log_info("data path: cached (%s)", fs.passthrough_why);
+	log_start();
+	if (recovered)
+		log_warnx("%s held a dead shmfs mount (its daemon had ended without unmounting): "
+			  "unmounted it lazily", mountpoint);
+	shmfs_log_mounted(&fs, source, mountpoint);
 	if (!fs.cached_direct_io)
 		log_warnx("the kernel lacks FUSE_DIRECT_IO_ALLOW_MMAP (Linux 6.6+): cached-mode "
 			  "write() goes through the page cache, which can race writeback of mapped "
@@ -514,6 +749,9 @@ out_args:
 	free(a.positional[0]);
 	free(a.positional[1]);
 	free(a.check_config);
+	free(a.fsname);
+	free(a.extra);
+	free(source);
 	fuse_opt_free_args(&args);
 	return status;
 }

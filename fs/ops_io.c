@@ -470,6 +470,27 @@ static ssize_t shmfs_write_except(int fd, struct fuse_bufvec *in_buf, off_t off,
 	return n;
 }
 
+/* A page writeback the store refused: the program that dirtied the pages
+ * through a mapping may never ask (only msync or fsync would say), so the
+ * daemon logs it, once per segment, with the backing object's name, and
+ * counts every one (user.shmfs.daemon, shmfs status). */
+static void shmfs_writeback_failed(struct shmfs *fs, struct inode *in, int fd, off_t off,
+				   size_t size, int err)
+{
+	char proc[64], name[PATH_MAX];
+	ssize_t n;
+
+	__atomic_add_fetch(&fs->writeback_errors, 1, __ATOMIC_RELAXED);
+	if (__atomic_exchange_n(&in->writeback_failed, 1, __ATOMIC_RELAXED))
+		return;
+	store_fd_path(fd, proc, sizeof(proc));
+	n = readlink(proc, name, sizeof(name) - 1);
+	name[n > 0 ? n : 0] = '\0';
+	log_errorx("writeback of segment %s (%zu bytes at %lld) failed: %s: what a mapping wrote "
+		   "there is lost; later failures of this segment are counted in shmfs status",
+		   name, size, (long long)off, strerror(err));
+}
+
 /* The data half of WRITE. In cached mode with direct write(), a write()
  * is logged, and a page writeback leaves out what the log says is newer
  * than the kernel's copy of the page (writelog.c). */
@@ -489,13 +510,15 @@ static ssize_t shmfs_write_data(struct shmfs *fs, struct inode *in, struct fuse_
 	if (nskip) {
 		n = shmfs_write_except((int)fi->fh, in_buf, off, size, skip, nskip);
 		free(skip);
-		return n;
+	} else {
+		out.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
+		out.buf[0].fd = (int)fi->fh;
+		out.buf[0].pos = off;
+		n = fuse_buf_copy(&out, in_buf, 0);
+		writelog_done(in, logged);
 	}
-	out.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
-	out.buf[0].fd = (int)fi->fh;
-	out.buf[0].pos = off;
-	n = fuse_buf_copy(&out, in_buf, 0);
-	writelog_done(in, logged);
+	if (fi->writepage && (n < 0 || (size_t)n < size))
+		shmfs_writeback_failed(fs, in, (int)fi->fh, off, size, n < 0 ? (int)-n : ENOSPC);
 	return n;
 }
 

@@ -221,9 +221,28 @@ void shmfs_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	fuse_reply_attr(req, &st, shmfs_data(req)->timeout);
 }
 
+/* A cached-mode mapping dirties the FUSE page cache; the kernel writes
+ * those pages back (FUSE_WRITE) only later, and a store that is full then
+ * refuses them where no program sees it (only msync or fsync would say
+ * ENOSPC). So when a segment of a cached mount grows, the store space is
+ * taken at once: the new range is allocated (fallocate mode 0, which
+ * extends the size like ftruncate, and which tmpfs undoes entirely when
+ * it fails), and a full store fails the truncate with ENOSPC. Returns an
+ * errno, or -1 when the store cannot allocate (then ftruncate does). */
+static int shmfs_grow_reserved(struct shmfs *fs, struct inode *in, int fd, off_t size)
+{
+	struct stat st;
+
+	if (shmfs_io_choice(fs, in) != INODE_IO_CACHED || fstat(fd, &st) || size <= st.st_size)
+		return -1;
+	if (fallocate(fd, 0, st.st_size, size - st.st_size) == 0)
+		return 0;
+	return errno == EOPNOTSUPP || errno == ENOSYS ? -1 : errno;
+}
+
 /* Truncate in by fd (an open file of it) or by an open of its own; never
  * truncate(2) by path, which waits out another user's lease. An errno. */
-static int shmfs_truncate(struct inode *in, int fd, off_t size)
+static int shmfs_truncate(struct shmfs *fs, struct inode *in, int fd, off_t size)
 {
 	int own = -1, rc = 0;
 
@@ -236,8 +255,9 @@ static int shmfs_truncate(struct inode *in, int fd, off_t size)
 		if (fd < 0)
 			return -fd;
 	}
-	if (ftruncate(fd, size))
-		rc = errno;
+	rc = shmfs_grow_reserved(fs, in, fd, size);
+	if (rc < 0)
+		rc = ftruncate(fd, size) ? errno : 0;
 	if (own >= 0)
 		close(own);
 	return rc;
@@ -268,7 +288,7 @@ static int shmfs_do_setattr(struct shmfs *fs, struct inode *in, int ifd, int fd,
 
 		if (rc)
 			return rc;
-		rc = shmfs_truncate(in, fd, attr->st_size);
+		rc = shmfs_truncate(fs, in, fd, attr->st_size);
 		if (rc) {
 			stores_uncharge(&fs->stores, 0, charged);
 			return rc;

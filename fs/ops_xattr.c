@@ -25,6 +25,7 @@ static const struct {
 	{ "user.shmfs.io", ON_SEGMENTS },
 	{ "user.shmfs.opens", ON_SEGMENTS },
 	{ "user.shmfs.limits", ON_ROOT },
+	{ "user.shmfs.daemon", ON_ROOT },
 };
 
 #define N_SHMFS_XATTRS (sizeof(shmfs_xattrs) / sizeof(shmfs_xattrs[0]))
@@ -73,6 +74,16 @@ static int shmfs_limits_value(struct shmfs *fs, char *buf, size_t len)
 			(unsigned long long)u.bytes);
 }
 
+/* user.shmfs.daemon on the root: who serves the mount and how, for
+ * shmfs status's header. The prefix comes last: it may hold spaces. */
+static int shmfs_daemon_value(struct shmfs *fs, char *buf, size_t len)
+{
+	return snprintf(buf, len, "pid=%ld io=%s writeback_errors=%llu prefix=%s",
+			(long)getpid(), fs->passthrough ? "passthrough" : "cached",
+			(unsigned long long)__atomic_load_n(&fs->writeback_errors, __ATOMIC_RELAXED),
+			fs->cfg.prefix);
+}
+
 /* The value of one of our attributes into buf; returns its length or -errno. */
 static int shmfs_xattr_value(struct shmfs *fs, struct inode *in, const char *name,
 			     char *buf, size_t len)
@@ -114,6 +125,8 @@ static int shmfs_xattr_value(struct shmfs *fs, struct inode *in, const char *nam
 	}
 	if (strcmp(name, "user.shmfs.limits") == 0 && in == &fs->root)
 		return shmfs_limits_value(fs, buf, len);
+	if (strcmp(name, "user.shmfs.daemon") == 0 && in == &fs->root)
+		return shmfs_daemon_value(fs, buf, len);
 	return -ENODATA;
 }
 

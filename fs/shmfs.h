@@ -36,6 +36,9 @@ struct shmfs {
 	 * FUSE_DIRECT_IO_ALLOW_MMAP. See ops_io.c. */
 	int cached_direct_io;
 	int protected_regular;         /* fs.protected_regular at start */
+	/* Cached-mode writes of mapped pages (writeback) the store refused;
+	 * atomic, see ops_io.c. */
+	uint64_t writeback_errors;
 };
 
 static inline struct shmfs *shmfs_data(fuse_req_t req)

@@ -5,6 +5,7 @@
  * segments). Which mounts are read: status_mounts.c; the walk and RES:
  * status_walk.c; the output: status_print.c. */
 #include "status.h"
+#include "mountpoint.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -20,6 +21,8 @@
 
 /* Seconds of mincore per mount; past them RES is the allocated size. */
 #define STATUS_RESIDENT_SECONDS 5.0
+/* How long a mount's daemon may take to answer a statfs. */
+#define STATUS_PROBE_MS 2000
 
 static void seg_add_pid(struct seg *g, pid_t pid)
 {
@@ -106,15 +109,78 @@ static void status_notes(const struct status *s)
 	if (s->deep) {
 		fputs("shmfs status: ", stderr);
 		status_put_escaped(stderr, s->mnt->path);
-		fprintf(stderr, ": %zu directories deeper than %d levels not shown\n", s->deep,
-			STATUS_MAX_DEPTH);
+		fprintf(stderr, ": %zu %s deeper than %d levels not shown\n", s->deep,
+			s->deep == 1 ? "directory" : "directories", STATUS_MAX_DEPTH);
 	}
 	if (s->estimated) {
 		fputs("shmfs status: ", stderr);
 		status_put_escaped(stderr, s->mnt->path);
-		fprintf(stderr, ": RES of %zu segments is their allocated size (backing not "
-			"checked, or the %.0f s budget spent)\n", s->estimated, STATUS_RESIDENT_SECONDS);
+		fprintf(stderr, ": RES of %zu %s is the allocated size (backing not checked, or "
+			"the %.0f s budget spent)\n", s->estimated,
+			s->estimated == 1 ? "segment" : "segments", STATUS_RESIDENT_SECONDS);
 	}
+}
+
+static int seg_by_name(const void *a, const void *b)
+{
+	return strcmp(((const struct seg *)a)->name, ((const struct seg *)b)->name);
+}
+
+/* Why a mount cannot be read, from the errno its daemon (or the kernel
+ * for it) answered with. */
+static const char *status_why(int err)
+{
+	switch (err) {
+	case ETIMEDOUT:
+		return "not responding";
+	case ENOTCONN:
+	case ECONNABORTED:
+		return "dead: its daemon is gone (unmount it with fusermount3 -uz, or start shmfs "
+		       "on it again)";
+	case EACCES:
+	case EPERM:
+		return "permission denied (mounted without allow_other: only the user who mounted "
+		       "it may look in)";
+	case ENODATA:
+	case ENOTSUP:
+		return "not a shmfs mount (its daemon has no user.shmfs.limits)";
+	default:
+		return strerror(err);
+	}
+}
+
+/* Whether the daemon of the trusted FUSE mount on path answers a statfs:
+ * 0, or ETIMEDOUT, ENOTCONN, ... The statfs is made by a child that
+ * status can leave behind: a stopped daemon never answers, and any
+ * request to it (the statx of its root too) would hold status forever. */
+static int status_probe(const struct mount_table *t, const char *path)
+{
+	const struct mount_entry *top = NULL;
+	int rc;
+
+	for (size_t i = 0; i < t->n; i++)
+		if (strcmp(t->v[i].path, path) == 0)
+			top = &t->v[i];
+	if (!top || !top->trusted || strncmp(top->fstype, "fuse", 4) != 0)
+		return 0;
+	rc = mountpoint_probe(path, STATUS_PROBE_MS);
+	return rc < 0 ? -rc : 0;
+}
+
+/* The root's attributes status needs; 0 or an errno. */
+static int status_attrs(struct status *s)
+{
+	char proc[32];
+	ssize_t n;
+
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", s->rootfd);
+	if (getxattr(proc, "user.shmfs.limits", s->limits, sizeof(s->limits) - 1) < 0)
+		return errno;
+	n = getxattr(proc, "user.shmfs.daemon", s->daemon, sizeof(s->daemon) - 1);
+	s->daemon[n > 0 ? n : 0] = '\0';
+	n = getxattr(proc, "user.shmfs.backing", s->store, sizeof(s->store) - 1);
+	s->store[n > 0 ? n : 0] = '\0';
+	return 0;
 }
 
 static void status_free(struct status *s)
@@ -152,21 +218,26 @@ static int status_root(const struct mount_table *t, const struct mount_entry *m)
 static int status_one(const struct mount_table *t, const struct mount_entry *m, int json,
 		      int first)
 {
-	struct status s = { .mounts = t, .mnt = m, .rootfd = status_root(t, m) };
-	char proc[32];
+	struct status s = { .mounts = t, .mnt = m, .rootfd = -1 };
+	int err = status_probe(t, m->path);
 
+	if (err) {
+		status_fail(m->path, status_why(err));
+		return -1;
+	}
+	s.rootfd = status_root(t, m);
 	if (s.rootfd < 0) {
 		status_fail(m->path, strerror(-s.rootfd));
 		return -1;
 	}
-	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", s.rootfd);
-	if (getxattr(proc, "user.shmfs.limits", s.limits, sizeof(s.limits) - 1) < 0) {
-		status_fail(m->path, "not a shmfs mount");
+	if ((err = status_attrs(&s))) {
+		status_fail(m->path, status_why(err));
 		status_free(&s);
 		return -1;
 	}
 	s.deadline = status_now() + STATUS_RESIDENT_SECONDS;
 	status_walk(&s);
+	qsort(s.segs, s.nsegs, sizeof(*s.segs), seg_by_name);
 	status_mappers(&s);
 	if (json)
 		status_print_json(&s, stdout, first);
@@ -207,21 +278,31 @@ static char *status_canonical(const char *arg)
 	return res;
 }
 
+static void status_not_shmfs(const char *arg, const struct mount_entry *m)
+{
+	char why[96];
+
+	snprintf(why, sizeof(why), "not a shmfs mount (a %s mount)", m->fstype);
+	status_fail(arg, why);
+}
+
 /* The shmfs mount whose mount point arg names, or NULL (said why). */
 static const struct mount_entry *status_named(const struct mount_table *t, const char *arg)
 {
 	const struct mount_entry *m = NULL;
 	char *path = status_canonical(arg);
 	struct statx sx;
-	int fd = path ? status_open_path(t, path, O_PATH | O_DIRECTORY, &sx) : -errno;
+	int err = path ? status_probe(t, path) : 0;
+	int fd = !path ? -errno : err ? -err : status_open_path(t, path, O_PATH | O_DIRECTORY, &sx);
 
 	if (fd == -EPERM)
 		status_fail(arg, "on a FUSE mount of another user: not read (see STATUS in shmfs(1))");
 	else if (fd < 0)
-		status_fail(arg, strerror(-fd));
-	else if (!(m = mounts_by_id(t, sx.stx_mnt_id)) || strcmp(m->path, path) != 0 ||
-		 strcmp(m->fstype, "fuse.shmfs") != 0)
-		status_fail(arg, "not a shmfs mount"), m = NULL;
+		status_fail(arg, status_why(-fd));
+	else if (!(m = mounts_by_id(t, sx.stx_mnt_id)) || strcmp(m->path, path) != 0)
+		status_fail(arg, "not a mount point, so not a shmfs mount"), m = NULL;
+	else if (strcmp(m->fstype, "fuse.shmfs") != 0)
+		status_not_shmfs(arg, m), m = NULL;
 	if (fd >= 0)
 		close(fd);
 	free(path);

@@ -2,6 +2,7 @@
 #ifndef SHMFS_STATUS_H
 #define SHMFS_STATUS_H
 
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/stat.h>
@@ -18,6 +19,7 @@ struct mount_entry {
 	dev_t dev;         /* st_dev of everything on it */
 	char *path;        /* the mount point, octal escapes undone */
 	char fstype[64];
+	char *source;      /* the mount's source (fsname), escapes undone */
 	long long uid;     /* user_id= of a FUSE mount: who mounted it; -1 if none */
 	int trusted;       /* may be looked into (see status_mounts.c) */
 };
@@ -68,6 +70,8 @@ struct status {
 	struct seg *segs;
 	size_t nsegs, cap;
 	char limits[256];    /* user.shmfs.limits of the root */
+	char daemon[512];    /* user.shmfs.daemon of the root ("" if absent) */
+	char store[PATH_MAX]; /* user.shmfs.backing of the root ("" if absent) */
 	size_t deep;         /* directories left out: too deep */
 	size_t estimated;    /* segments whose RES is their allocated size */
 	double deadline;     /* CLOCK_MONOTONIC seconds: no mincore after it */

@@ -66,11 +66,13 @@ static int mounts_parse(char *line, struct mount_entry *m)
 
 	if (!sep || sscanf(line, "%llu %*u %u:%u %*s %ms", &id, &maj, &min, &m->path) != 4)
 		return -1;
-	if (sscanf(sep + 3, "%63s %*s %1023s", m->fstype, super) != 2) {
+	if (sscanf(sep + 3, "%63s %ms %1023s", m->fstype, &m->source, super) != 3) {
 		free(m->path);
+		free(m->source);
 		return -1;
 	}
 	mounts_unescape(m->path);
+	mounts_unescape(m->source);
 	m->id = id;
 	m->dev = makedev(maj, min);
 	m->uid = is_fuse(m->fstype) ? mounts_user_id(super) : -1;
@@ -116,8 +118,10 @@ int mounts_read(struct mount_table *t)
 
 void mounts_free(struct mount_table *t)
 {
-	for (size_t i = 0; i < t->n; i++)
+	for (size_t i = 0; i < t->n; i++) {
 		free(t->v[i].path);
+		free(t->v[i].source);
+	}
 	free(t->v);
 	t->v = NULL;
 	t->n = 0;

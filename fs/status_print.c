@@ -130,6 +130,34 @@ static uint64_t limit_of(const struct status *s, const char *key)
 	return p ? strtoull(p + strlen(pat), NULL, 10) : 0;
 }
 
+/* key=VALUE of the root's user.shmfs.daemon into buf ("" if absent);
+ * prefix= is last and runs to the end. */
+static const char *daemon_of(const struct status *s, const char *key, char *buf, size_t len)
+{
+	char pat[32];
+	const char *p;
+
+	snprintf(pat, sizeof(pat), "%s=", key);
+	p = strncmp(s->daemon, pat, strlen(pat)) == 0 ? s->daemon : NULL;
+	if (!p) {
+		snprintf(pat, sizeof(pat), " %s=", key);
+		p = strstr(s->daemon, pat);
+		p = p ? p + 1 : NULL;
+	}
+	buf[0] = '\0';
+	if (p) {
+		p += strlen(key) + 1;
+		snprintf(buf, len, "%.*s", strcmp(key, "prefix") == 0 ? (int)strlen(p)
+				    : (int)strcspn(p, " "), p);
+	}
+	return buf;
+}
+
+static const char *plural(uint64_t n, const char *one, const char *many)
+{
+	return n == 1 ? one : many;
+}
+
 static void status_totals(const struct status *s, uint64_t *size, uint64_t *resident)
 {
 	*size = *resident = 0;
@@ -158,6 +186,24 @@ static void json_segment(const struct seg *g, FILE *out)
 	fprintf(out, "]}");
 }
 
+/* , "daemon": {...}: who serves the mount (after the segments). */
+static void json_daemon(const struct status *s, FILE *out)
+{
+	char pid[32], io[16], errs[32], prefix[NAME_MAX + 1];
+
+	daemon_of(s, "pid", pid, sizeof(pid));
+	daemon_of(s, "writeback_errors", errs, sizeof(errs));
+	fprintf(out, ", \"daemon\": {\"pid\": %s, \"source\": ", pid[0] ? pid : "null");
+	json_string(out, s->mnt->source);
+	fprintf(out, ", \"store\": ");
+	json_string(out, s->store);
+	fprintf(out, ", \"prefix\": ");
+	json_string(out, daemon_of(s, "prefix", prefix, sizeof(prefix)));
+	fprintf(out, ", \"io\": ");
+	json_string(out, daemon_of(s, "io", io, sizeof(io)));
+	fprintf(out, ", \"writeback_errors\": %s}", errs[0] ? errs : "0");
+}
+
 void status_print_json(const struct status *s, FILE *out, int first)
 {
 	uint64_t size, resident;
@@ -165,6 +211,7 @@ void status_print_json(const struct status *s, FILE *out, int first)
 	status_totals(s, &size, &resident);
 	fprintf(out, "%s{\"mountpoint\": ", first ? "" : ", ");
 	json_string(out, s->mnt->path);
+	json_daemon(s, out);
 	fprintf(out, ", \"segments\": [");
 	for (size_t i = 0; i < s->nsegs; i++) {
 		fputs(i ? ", " : "", out);
@@ -200,20 +247,39 @@ static void table_row(const struct seg *g, FILE *out)
 	fputs(g->npids ? "\n" : "-\n", out);
 }
 
+/* "MNT: daemon PID, source SRC, store DIR, prefix 'P', data path IO" */
+static void table_header(const struct status *s, FILE *out)
+{
+	char pid[32], io[16], prefix[NAME_MAX + 1];
+
+	status_put_escaped(out, s->mnt->path);
+	fprintf(out, ": daemon %s, source ", daemon_of(s, "pid", pid, sizeof(pid))[0] ? pid : "?");
+	status_put_escaped(out, s->mnt->source);
+	fputs(", store ", out);
+	status_put_escaped(out, s->store[0] ? s->store : "?");
+	if (!s->daemon[0]) {
+		fputs(" (its daemon does not say more)\n", out);
+		return;
+	}
+	fputs(", prefix '", out);
+	status_put_escaped(out, daemon_of(s, "prefix", prefix, sizeof(prefix)));
+	fprintf(out, "', data path %s\n", daemon_of(s, "io", io, sizeof(io))[0] ? io : "?");
+}
+
 void status_print_table(const struct status *s, FILE *out)
 {
 	char size[16], res[16], lim[16];
 	uint64_t total, resident, max;
 
-	status_put_escaped(out, s->mnt->path);
-	fprintf(out, ":\n%-24s %7s %7s %-7s %-8s %-11s %5s  %s\n", "NAME", "SIZE", "RES",
+	table_header(s, out);
+	fprintf(out, "%-24s %7s %7s %-7s %-8s %-11s %5s  %s\n", "NAME", "SIZE", "RES",
 		"BACKEND", "LIFETIME", "IO", "OPENS", "PIDS");
 	for (size_t i = 0; i < s->nsegs; i++)
 		table_row(&s->segs[i], out);
 	status_totals(s, &total, &resident);
 	human(total, size, sizeof(size));
 	human(resident, res, sizeof(res));
-	fprintf(out, "total: %zu segments", s->nsegs);
+	fprintf(out, "total: %zu %s", s->nsegs, plural(s->nsegs, "segment", "segments"));
 	if ((max = limit_of(s, "max_segments")))
 		fprintf(out, " of %llu", (unsigned long long)max);
 	fprintf(out, ", %s", size);
@@ -221,5 +287,10 @@ void status_print_table(const struct status *s, FILE *out)
 		human(max, lim, sizeof(lim));
 		fprintf(out, " of %s", lim);
 	}
-	fprintf(out, ", %s resident\n", res);
+	fprintf(out, ", %s resident", res);
+	daemon_of(s, "writeback_errors", lim, sizeof(lim));
+	if (lim[0] && strcmp(lim, "0") != 0)
+		fprintf(out, "; %s %s lost (see the daemon's log)", lim,
+			plural(strtoull(lim, NULL, 10), "writeback", "writebacks"));
+	fputc('\n', out);
 }

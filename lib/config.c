@@ -60,6 +60,7 @@ void config_init(struct config *cfg)
 	cfg->lifetime = LIFETIME_KERNEL;
 	cfg->attr_timeout = 1.0;
 	cfg->log_level = LOG_LEVEL_INFO;
+	strcpy(cfg->log, "auto");
 }
 
 void config_free(struct config *cfg)
@@ -563,6 +564,23 @@ static int set_log_level(struct config *cfg, const char *value, char *why, size_
 	return 0;
 }
 
+/* auto: stderr with -f, else syslog. A file is opened at start, not here. */
+static int set_log(struct config *cfg, const char *value, char *why, size_t len)
+{
+	if (strcmp(value, "auto") != 0 && strcmp(value, "syslog") != 0 &&
+	    strcmp(value, "stderr") != 0 && value[0] != '/') {
+		snprintf(why, len, "log must be syslog, stderr or an absolute file path, not '%s'",
+			 value);
+		return -1;
+	}
+	if (strlen(value) >= sizeof(cfg->log)) {
+		snprintf(why, len, "log is too long");
+		return -1;
+	}
+	strcpy(cfg->log, value);
+	return 0;
+}
+
 static const struct {
 	const char *key;
 	config_setter set;
@@ -576,6 +594,7 @@ static const struct {
 	{ "max_segments", set_max_segments },
 	{ "attr_timeout", set_attr_timeout },
 	{ "log_level", set_log_level },
+	{ "log", set_log },
 };
 
 #define N_SHMFS_KEYS (sizeof(shmfs_keys) / sizeof(shmfs_keys[0]))
@@ -1119,6 +1138,7 @@ void config_print(const struct config *cfg, FILE *out)
 	fprintf(out, "max_segments = %llu\n", (unsigned long long)cfg->max_segments);
 	fprintf(out, "attr_timeout = %g\n", cfg->attr_timeout);
 	fprintf(out, "log_level = %s\n", levels[cfg->log_level]);
+	fprintf(out, "log = %s\n", cfg->log);
 	for (size_t i = 0; i < cfg->ngrafts; i++) {
 		const struct config_graft *g = &cfg->grafts[i];
 

@@ -54,6 +54,7 @@ struct config {
 	uint64_t max_segments;       /* 0: no limit */
 	double attr_timeout;         /* seconds */
 	int log_level;               /* enum log_level */
+	char log[PATH_MAX];          /* auto, syslog, stderr or a file's path */
 
 	struct config_graft *grafts;  /* in the order declared */
 	size_t ngrafts;

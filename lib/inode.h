@@ -53,6 +53,8 @@ struct inode {
 	int backing_kept;
 	void *wlog;           /* recent write()s while io == CACHED (fs/writelog.c):
 			       * one allocation, freed with the inode */
+	int writeback_failed; /* a page writeback of it was refused and logged;
+			       * atomic */
 };
 
 struct inode_table {

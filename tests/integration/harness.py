@@ -275,7 +275,10 @@ def pids_with_arg(arg):
                 argv = f.read().split(b"\0")
         except OSError:
             continue
-        if arg.encode() in argv and int(name) != os.getpid():
+        # fusermount3 (auto_unmount) waits beside the daemon with the same
+        # mount point in its arguments: not the daemon.
+        if (arg.encode() in argv and int(name) != os.getpid()
+                and os.path.basename(argv[0]) != b"fusermount3"):
             pids.append(int(name))
     return pids
 

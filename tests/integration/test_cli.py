@@ -5,7 +5,7 @@ import os
 import re
 import signal
 
-from harness import (SHMFS, Mount, MountError, ShmfsTestCase, is_fuse_mounted,
+from harness import (ATTACKER, SHMFS, Mount, MountError, ShmfsTestCase, is_fuse_mounted,
                      passthrough_option, run, sh, stat_field)
 
 
@@ -184,6 +184,20 @@ class Cli(ShmfsTestCase):
         self.assertEqual(m.exit_status, 0, m.stderr())
         self.assertFalse(is_fuse_mounted(mnt), "still mounted after SIGTERM")
 
+    def test_sigterm_as_soon_as_the_mount_appears_is_a_clean_stop(self):
+        # The mount is in the mount table before the daemon has read
+        # FUSE_INIT (longer so through fusermount3, for auto_unmount).
+        for _ in range(20):
+            m = Mount()
+            self.addCleanup(m.stop)
+            m.start()
+            m.expect_exit = True
+            os.kill(m.pid, signal.SIGTERM)
+            self.assertTrue(m.wait_exit(10))
+            self.assertEqual(m.exit_status, 0, m.stderr())
+            self.assertFalse(is_fuse_mounted(m.mnt), "still mounted after SIGTERM")
+            m.stop()
+
     def test_a_libfuse_error_is_one_log_line(self):
         r = run([SHMFS, "-f", "-o", "bogus_option", "none", self.mountpoint()])
         self.assertEqual(r.returncode, 1)
@@ -199,3 +213,120 @@ class Cli(ShmfsTestCase):
         self.assertTrue(m.wait_exit(10), "the daemon did not exit within 10 s")
         self.assertEqual(m.exit_status, 0, m.stderr())
         self.assertFalse(is_fuse_mounted(m.mnt))
+
+
+class CliMessages(ShmfsTestCase):
+    """What a user sees for each mistake on the command line: one line
+    that says what is wrong (and where to look), exit status 1."""
+
+    def says(self, args, message, **kw):
+        r = run([SHMFS] + args, **kw)
+        self.assertEqual(r.returncode, 1, "stdout: %s\nstderr: %s" % (r.stdout, r.stderr))
+        self.assertIn(message, r.stderr)
+        self.assertNotIn("Named shared-memory", r.stderr, "the whole usage again")
+        return r
+
+    def test_too_many_arguments(self):
+        mnt = self.mountpoint()
+        self.says(["none", mnt, mnt], "shmfs: too many arguments: '%s'" % mnt)
+
+    def test_no_mount_point(self):
+        self.says([], "shmfs: no mount point given")
+        path = self.config("[shmfs]\n")
+        self.says([path], "shmfs: no mount point given: %s is a file (a config file? then: "
+                          "shmfs %s MOUNTPOINT)" % (path, path))
+
+    def test_a_missing_mount_point(self):
+        self.says(["-f", "none", "/nonexistent/mnt"],
+                  "shmfs: mount point /nonexistent/mnt does not exist")
+
+    def test_check_config_without_its_file(self):
+        self.says(["--check-config"], "shmfs: --check-config needs a FILE")
+
+    def test_check_config_fails_on_a_fuse_option_the_mount_would_refuse(self):
+        r = self.says(["--check-config", "none", "-o", "bogus=1"],
+                      "unknown option(s): `-o bogus=1'")
+        self.assertNotIn("configuration OK", r.stdout)
+        r = run([SHMFS, "--check-config", "none", "-o", "allow_other,ro,noauto_unmount"])
+        self.assertEqual(r.returncode, 0, r.stderr)
+
+    def test_an_unknown_command(self):
+        self.says(["stats"], "shmfs: 'stats' is not a command (the one command is 'status')")
+
+    def test_o_help_lists_the_options(self):
+        r = run([SHMFS, "-o", "help"])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        for option in ("allow_other", "allow_root", "auto_unmount", "noauto_unmount",
+                       "fsname=", "shm_dir", "log_level"):
+            self.assertIn(option, r.stdout)
+
+    def test_fsname_is_the_source_findmnt_shows(self):
+        def source(m):
+            return self.ok(run(["findmnt", "-n", "-o", "SOURCE", "--mountpoint", m.mnt])).strip()
+        self.assertEqual(source(self.mount()), "shmfs")
+        self.assertEqual(source(self.mount(options=["fsname=app@cams"])), "app@cams")
+        path = self.config("[shmfs]\n")
+        self.assertEqual(source(self.mount(config=path)), path)
+
+
+class StoreChecks(ShmfsTestCase):
+    """A store in which every create would fail is refused at mount and by
+    --check-config, with what to do."""
+
+    def refused(self, message, shm_dir, user=None, prefix=()):
+        mnt = self.mountpoint(owner=user)
+        for args in (["--check-config", "none"], ["-f", "none", mnt]):
+            r = run(list(prefix) + [SHMFS, "-o", "shm_dir=" + shm_dir] + args, user=user)
+            self.assertEqual(r.returncode, 1, "%s\n%s" % (args, r.stdout + r.stderr))
+            self.assertIn(message, r.stderr)
+            self.assertNotIn("configuration OK", r.stdout)
+            self.assertFalse(is_fuse_mounted(mnt))
+
+    def test_a_store_the_daemon_cannot_write(self):
+        d = self.shm_dir(mode=0o755)
+        self.refused("shmfs: shm_dir %s is not writable by uid %d, who runs the daemon (owner "
+                     "uid 0, mode 0755)" % (d, ATTACKER), d, user=ATTACKER)
+
+    def test_a_read_only_store(self):
+        d = self.disk_dir()
+        self.ok(run(["mount", "-t", "tmpfs", "-o", "ro,size=1M", "shmfs-ro", d]))
+        self.addCleanup(run, ["umount", "-l", d])
+        self.refused("shmfs: shm_dir %s is on a read-only file system" % d, d)
+
+    def test_a_store_owned_by_nobody_in_a_user_namespace(self):
+        d = self.shm_dir(mode=0o755)
+        r = run(["unshare", "-Ur", "true"], user=ATTACKER)
+        if r.returncode != 0:
+            self.skipTest("no user namespaces here: %s" % r.stderr.strip())
+        self.refused("shmfs: shm_dir %s belongs to uid 65534 (nobody: its owner is not mapped "
+                     "into this user namespace)" % d, d, user=ATTACKER,
+                     prefix=["unshare", "-Urm"])
+
+    def test_dev_fuse_without_access(self):
+        if os.stat("/dev/fuse").st_mode & 0o006 == 0o006:
+            self.skipTest("/dev/fuse is open to every user here")
+        d = self.shm_dir(owner=ATTACKER)
+        mnt = self.mountpoint(owner=ATTACKER)
+        r = run([SHMFS, "-f", "-o", "shm_dir=" + d, "none", mnt], user=ATTACKER)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("shmfs: /dev/fuse: Permission denied: uid %d may not use FUSE" % ATTACKER,
+                      r.stderr)
+
+    def test_an_unusable_default_store_falls_back_to_xdg_runtime_dir(self):
+        r = run(["unshare", "-Ur", "true"], user=ATTACKER)
+        if r.returncode != 0:
+            self.skipTest("no user namespaces here: %s" % r.stderr.strip())
+        runtime = self.mountpoint(owner=ATTACKER)
+        # a rootless container whose /dev/shm is read-only
+        script = ("mount -t tmpfs -o ro none /dev/shm && XDG_RUNTIME_DIR=%s '%s' --check-config none"
+                  % (runtime, SHMFS))
+        r = run(["unshare", "-Urm", "sh", "-c", script], user=ATTACKER)
+        self.addCleanup(lambda: os.path.isdir(runtime + "/shmfs") and os.rmdir(runtime + "/shmfs"))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertRegex(r.stdout, r"(?m)^shm_dir = %s/shmfs$" % runtime)
+        self.assertIn("shmfs: the default shm_dir /dev/shm cannot take segments: using %s/shmfs"
+                      % runtime, r.stderr)
+        # a shm_dir given on purpose is not replaced
+        r = run(["unshare", "-Urm", "sh", "-c", script + " -o shm_dir=/dev/shm"], user=ATTACKER)
+        self.assertEqual(r.returncode, 1, r.stdout)
+        self.assertIn("shm_dir /dev/shm is on a read-only file system", r.stderr)

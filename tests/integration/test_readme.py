@@ -9,6 +9,7 @@ mount point and prefix is touched.
 import mmap
 import os
 import re
+import shutil
 import signal
 import subprocess
 import tempfile
@@ -74,26 +75,79 @@ class Readme(ShmfsTestCase):
             time.sleep(0.02)
         self.assertFalse(is_fuse_mounted(mnt), "still mounted after Ctrl-C")
 
-    def test_shell_example_runs_as_written(self):
+    def fresh_copy(self):
+        """The project's files as a fresh clone has them (git ls-files of
+        this tree, uncommitted changes included), in a new directory."""
+        root = os.path.dirname(os.path.dirname(HERE))
+        r = run(["git", "-C", root, "ls-files", "-z", "--cached", "--others",
+                 "--exclude-standard"])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        copy = tempfile.mkdtemp(prefix="shmfs-clone-")
+        self.addCleanup(remove_tree, copy)
+        for name in filter(None, r.stdout.split("\0")):
+            src = os.path.join(root, name)
+            if not os.path.isfile(src):
+                continue   # removed in the work tree
+            dst = os.path.join(copy, name)
+            os.makedirs(os.path.dirname(dst), exist_ok=True)
+            shutil.copy2(src, dst)
+        return copy
+
+    def test_the_commands_work_in_order_from_a_fresh_clone(self):
+        """make run (then Ctrl-C), the shell block, Python, C, the unmount:
+        in the clone's directory, as written, with only the test's own shm
+        prefix and data path added to the two mount commands."""
+        copy = self.fresh_copy()
         prefix = self.shm_prefix()
-        mnt = self.mountpoint()
-        script = self.localize(self.one_block("sh"), mnt, prefix)
-        # The daemon of this build, in the suite's data-path mode.
-        script = script.replace("shmfs none", "%s -o shm_dir=/dev/shm,prefix=%s,passthrough=%s none"
-                                % (SHMFS, prefix, passthrough_option()), 1)
-        self.addCleanup(lambda: is_fuse_mounted(mnt) and run(["fusermount3", "-u", mnt]))
-        out = self.ok(sh("set -e\n" + script, timeout=30)).splitlines()
+        mnt = os.path.join(copy, "mnt")
+        self.addCleanup(lambda: is_fuse_mounted(mnt) and run(["umount", "-l", mnt]))
+        opts = "-o shm_dir=/dev/shm,prefix=%s,passthrough=%s" % (prefix, passthrough_option())
+        make = subprocess.Popen(["make", "-s", "run", "RUN_OPTS=" + opts], cwd=copy,
+                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, start_new_session=True)
+
+        def stop():
+            if make.poll() is None:
+                os.killpg(make.pid, signal.SIGKILL)
+                make.wait(10)
+        self.addCleanup(stop)
+        deadline = time.monotonic() + 180
+        while not is_fuse_mounted(mnt) and time.monotonic() < deadline and make.poll() is None:
+            time.sleep(0.05)
+        self.assertTrue(is_fuse_mounted(mnt), "make run did not mount ./mnt: %s"
+                        % (make.stdout.read() if make.poll() is not None else ""))
+        os.killpg(make.pid, signal.SIGINT)          # Ctrl-C
+        make.wait(30)
+        self.assertFalse(is_fuse_mounted(mnt), "still mounted after Ctrl-C")
+
+        script = self.one_block("sh").replace("build/shmfs none", "build/shmfs %s none" % opts, 1)
+        script = re.sub(r"(?<=/)shmfs\.", prefix, script)
+        r = sh("set -e\n" + script, cwd=copy, timeout=30)
         want_io = "passthrough" if mode() == "passthrough" else "cached"
-        self.assertEqual(out, ["hello", "1048576", want_io])
+        self.assertEqual(self.ok(r).splitlines(), ["hello", "1048576", want_io])
+        self.assertNotIn("Removing leading", r.stderr)
         self.assertTrue(os.path.isdir("/dev/shm/%scams" % prefix))
+
+        self.ok(run(["python3", "-c", self.one_block("python")], cwd=copy))
+        self.ok(run(["python3", "-c", "import mmap,os; m=mmap.mmap(os.open('mnt/frame', "
+                     "os.O_RDWR), 4096); assert m[:5] == b'hello', m[:5]"], cwd=copy))
+        src = os.path.join(copy, "example.c")
+        with open(src, "w") as f:
+            f.write(re.sub(r"(?<=/)shmfs\.", prefix, self.one_block("c")))
+        self.ok(run(["cc", "-o", "example", "example.c", "-lrt"], cwd=copy, timeout=60))
+        self.assertEqual(self.ok(run(["./example"], cwd=copy)), "hello\n")
+
+        self.ok(sh("set -e\n" + self.one_block("sh-end"), cwd=copy))
         self.assertFalse(is_fuse_mounted(mnt), "the example's last line unmounts")
 
     def test_python_and_c_examples_share_one_segment(self):
         prefix = self.shm_prefix()
-        m = self.mount(shm_dir="/dev/shm", prefix=prefix)
-        code = self.localize(self.one_block("python"), m.mnt, prefix)
+        parent = self.mountpoint()
+        os.mkdir(os.path.join(parent, "mnt"))
+        self.addCleanup(os.rmdir, os.path.join(parent, "mnt"))
+        m = self.mount(shm_dir="/dev/shm", prefix=prefix, mountpoint=os.path.join(parent, "mnt"))
         # The Python example writes; a second process mapping the path sees it.
-        self.ok(run(["python3", "-c", code]))
+        self.ok(run(["python3", "-c", self.one_block("python")], cwd=parent))
         self.ok(run(["python3", "-c", "import mmap,os; m=mmap.mmap(os.open(%r, os.O_RDWR), 4096);"
                      "assert m[:5] == b'hello', m[:5]" % m.path("frame")]))
         # The C example opens the POSIX shm object /PREFIXframe, no mount involved.
@@ -162,7 +216,7 @@ class Readme(ShmfsTestCase):
         self.assertEqual(holder.ask("w 0 x"), "ok")
         out = self.ok(run([SHMFS, "status", m.mnt]))
         lines = out.splitlines()
-        self.assertEqual(lines[0], m.mnt + ":")
+        self.assertTrue(lines[0].startswith(m.mnt + ": daemon "), lines[0])
         self.assertEqual(lines[1].split(), ["NAME", "SIZE", "RES", "BACKEND", "LIFETIME", "IO",
                                             "OPENS", "PIDS"])
         row = [l.split() for l in lines if l.startswith("frame ")]
@@ -170,4 +224,4 @@ class Readme(ShmfsTestCase):
         want_io = "passthrough" if mode() == "passthrough" else "cached"
         self.assertEqual(row[0][1:6], ["1M", row[0][2], "shm", "kernel", want_io])
         self.assertIn(str(holder.proc.pid), row[0][7].split(","))
-        self.assertTrue(lines[-1].startswith("total: 1 segments, 1M"), out)
+        self.assertTrue(lines[-1].startswith("total: 1 segment, 1M"), out)

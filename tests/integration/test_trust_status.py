@@ -103,7 +103,7 @@ class TrustStatusTest(ShmfsTestCase):
     def rows(self, out):
         """The segment rows of a one-mount table."""
         lines = out.decode().splitlines()
-        self.assertEqual(lines[0], self.m.mnt + ":")
+        self.assertTrue(lines[0].startswith(self.m.mnt + ": daemon "), lines[0])
         self.assertTrue(lines[-1].startswith("total: "), lines)
         return lines[2:-1]
 
@@ -154,7 +154,7 @@ class TrustStatusTest(ShmfsTestCase):
         self.assertEqual(len(rows), 1, out)
         self.assertTrue(rows[0].startswith(
             "evil\\nforged 1T 1T shm kernel cached 0 1\\x1b[31m\\\\ "), rows[0])
-        self.assertIn("total: 1 segments", out.decode())
+        self.assertIn("total: 1 segment,", out.decode())
 
         rc, out, err, _, _ = status("--json", self.m.mnt)
 
@@ -192,7 +192,7 @@ class TrustStatusTest(ShmfsTestCase):
 
         self.assertEqual(rc, 0, "status %d: %s" % (rc, err))
         self.assertEqual([r.split()[0] for r in self.rows(out)], ["shallow"])
-        self.assertIn("1 directories deeper than 64 levels not shown", err)
+        self.assertIn("1 directory deeper than 64 levels not shown", err)
 
 
 # In a fresh mount namespace: detach every fuse.shmfs mount but the ones
@@ -230,7 +230,7 @@ class TrustStatusMountsTest(ShmfsTestCase):
 
         self.assertEqual(rc, 1)
         self.assertIn("%s: on a FUSE mount of another user: not read" % theirs.mnt, err)
-        self.assertIn(("%s:\n" % ours.mnt).encode(), out)
+        self.assertIn(("%s: daemon " % ours.mnt).encode(), out)
         self.assertNotIn(theirs.mnt.encode(), out)
 
         # Without MOUNTPOINT, in a mount namespace of its own that has only
@@ -240,5 +240,5 @@ class TrustStatusMountsTest(ShmfsTestCase):
 
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertIn("%s: mounted by uid %d: not read" % (theirs.mnt, NOBODY), r.stderr)
-        self.assertIn("%s:\n" % ours.mnt, r.stdout)
+        self.assertIn("%s: daemon " % ours.mnt, r.stdout)
         self.assertNotIn(theirs.mnt, r.stdout)

@@ -122,7 +122,9 @@ class Mount:
 
     # -- life cycle
     def command(self):
-        opts = "shm_dir=%s,passthrough=%s" % (self.shm_dir, self.passthrough)
+        # noauto_unmount: a kill -9 leaves the dead mount a crash test expects
+        # (with auto_unmount, fusermount3 would take it away under the workers).
+        opts = "shm_dir=%s,passthrough=%s,noauto_unmount" % (self.shm_dir, self.passthrough)
         if self.prefix != "shmfs.":
             opts += ",prefix=" + self.prefix
         for o in self.options:
