@@ -99,6 +99,10 @@ static void shmfs_usage(FILE *out)
 		"                           prefix=STRING       (shmfs.)\n"
 		"                           passthrough=auto|on|off  (auto)\n"
 		"                           lifetime=kernel|mount    (kernel)\n"
+		"                           store=shm|private   (shm)\n"
+		"                           size=SIZE|N%%, nr_inodes=N, huge=never|always|\n"
+		"                           within_size|advise, mpol=POLICY, mode=OCTAL:\n"
+		"                           the tmpfs of store=private (needs root)\n"
 		"                           max_segment_size=SIZE, max_total_size=SIZE|N%%,\n"
 		"                           max_segments=N      (0: no limit)\n"
 		"                           attr_timeout=SECONDS (1.0)\n"
@@ -480,7 +484,10 @@ int main(int argc, char *argv[])
 		goto out_unmount;
 	if (!a.foreground)
 		log_to_syslog("shmfs");
-	log_info("mounted %s on %s (prefix '%s')", fs.cfg.shm_dir, mountpoint, fs.cfg.prefix);
+	if (fs.cfg.store == STORE_PRIVATE)
+		log_info("mounted a private tmpfs on %s", mountpoint);
+	else
+		log_info("mounted %s on %s (prefix '%s')", fs.cfg.shm_dir, mountpoint, fs.cfg.prefix);
 	if (fs.passthrough)
 		log_info("data path: kernel passthrough (zero-copy)");
 	else

@@ -88,9 +88,14 @@ static int shmfs_xattr_value(struct shmfs *fs, struct inode *in, const char *nam
 		if (fd < 0)
 			return fd;
 		store_fd_path(fd, path, sizeof(path));
-		n = readlink(path, buf, len - 1);
-		if (n < 0)
-			n = -errno;
+		/* A private store is a detached mount: the kernel shows its paths
+		 * as if from /, where they are not. Say what they are. */
+		n = in->store->backend == STORE_PRIVATE ? snprintf(buf, len, "private:") : 0;
+		if (n >= 0 && (size_t)n < len - 1) {
+			ssize_t got = readlink(path, buf + n, len - 1 - (size_t)n);
+
+			n = got < 0 ? -errno : n + got;
+		}
 		inode_fd_done(in, fd);
 		if (n < 0)
 			return (int)n;
@@ -207,7 +212,8 @@ static int shmfs_set_lifetime(fuse_req_t req, struct inode *in, const char *valu
 	if (store_parse_lifetime(value, size, &lt) || lt == LIFETIME_MOUNT)
 		return EINVAL;
 	if (lt != LIFETIME_PROCESS)
-		lt = in->store->backend == STORE_SHM ? LIFETIME_KERNEL : LIFETIME_DISK;
+		lt = in->store->backend == STORE_SHM ? LIFETIME_KERNEL
+		   : in->store->backend == STORE_FILE ? LIFETIME_DISK : in->store->lifetime;
 	return shmfs_mark_lifetime(in, lt);
 }
 

@@ -104,14 +104,35 @@ static void stores_walk(struct stores *s, struct store *st, store_visit_fn visit
 	store_walk(st, st == &s->root ? stores_skip_declared : NULL, s, visit, arg);
 }
 
-/* Remove what the mount made in st (lifetime mount or process). */
+/* Remove what the mount made in st (lifetime mount or process). A private
+ * store is new at start and goes with the mount's last fd: never swept. */
 static void stores_sweep_made(struct stores *s, struct store *st)
 {
 	const struct store_walk_ops ops = {
 		st == &s->root ? stores_skip_declared : NULL, s, enter_made, visit_remove_made, st
 	};
 
-	store_walk_with(st, &ops);
+	if (st->backend != STORE_PRIVATE)
+		store_walk_with(st, &ops);
+}
+
+/* A private store: a tmpfs of the mount's own (lib/tmpfs.h), known by no
+ * path. what names it in messages. 0, or -1 (logged). */
+static int stores_open_private(struct store *st, const struct tmpfs_opts *o, const char *what)
+{
+	char why[512];
+	int fd = tmpfs_mount(o, why, sizeof(why));
+
+	if (fd < 0) {
+		log_errorx("%s: %s", what, why);
+		return -1;
+	}
+	fd = store_open_fd(st, fd, "(private tmpfs)", "", STORE_PRIVATE, LIFETIME_MOUNT);
+	if (fd) {
+		log_errorx("%s: %s", what, strerror(-fd));
+		return -1;
+	}
+	return 0;
 }
 
 /* The walk of a recount; recount_lock held. */
@@ -306,12 +327,29 @@ static int stores_shm_dir(struct stores *s, struct graft *g, int *made)
 	return stores_take_found(g->decl, &s->root, g->entry, S_IFDIR, g->decl->uid);
 }
 
+/* A [dir] with store = private: its own tmpfs, and a placeholder in the
+ * root that keeps the name. */
+static int stores_open_private_dir(struct stores *s, struct graft *g)
+{
+	const struct config_graft *d = g->decl;
+	char what[NAME_MAX + 64];
+
+	snprintf(what, sizeof(what), "%s:%d: [dir %s]", d->origin, d->line, d->name);
+	if (stores_open_private(&g->own, &d->tmpfs, what))
+		return -1;
+	g->store = &g->own;
+	stores_chown(g->own.dirfd, d);
+	return stores_placeholder(s, g);
+}
+
 static int stores_open_dir(struct stores *s, struct graft *g)
 {
 	const struct config_graft *d = g->decl;
 	char path[PATH_MAX];
 	int fd, made = 0, rc;
 
+	if (d->backend == STORE_PRIVATE)
+		return stores_open_private_dir(s, g);
 	if (d->path[0]) {
 		snprintf(path, sizeof(path), "%s", d->path);
 		fd = store_open_path(d->path, 1, d->mode, &made);
@@ -327,8 +365,8 @@ static int stores_open_dir(struct stores *s, struct graft *g)
 	}
 	if (fd >= 0 && made)
 		stores_chown(fd, d);
-	rc = fd < 0 ? fd : store_open_fd(&g->own, fd, path, "", d->path[0] ? STORE_FILE : STORE_SHM,
-					 d->lifetime);
+	rc = fd < 0 ? fd : store_open_fd(&g->own, fd, path, "",
+					 d->path[0] ? STORE_FILE : s->root.backend, d->lifetime);
 	if (rc) {
 		log_errorx("%s:%d: [dir %s]: %s: %s", d->origin, d->line, d->name, path,
 			   rc == -ELOOP ? "a symbolic link is on the way (never followed)"
@@ -460,10 +498,15 @@ int stores_open(struct stores *s, const struct config *cfg)
 	s->root.dirfd = s->root.mntfd = -1;
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_mutex_init(&s->recount_lock, NULL);
-	rc = store_open(&s->root, cfg->shm_dir, cfg->prefix, STORE_SHM, cfg->lifetime);
-	if (rc) {
-		log_errorx("shm_dir %s: %s", cfg->shm_dir, strerror(-rc));
-		return -1;
+	if (cfg->store == STORE_PRIVATE) {
+		if (stores_open_private(&s->root, &cfg->tmpfs, "store = private"))
+			return -1;
+	} else {
+		rc = store_open(&s->root, cfg->shm_dir, cfg->prefix, STORE_SHM, cfg->lifetime);
+		if (rc) {
+			log_errorx("shm_dir %s: %s", cfg->shm_dir, strerror(-rc));
+			return -1;
+		}
 	}
 	s->limits.max_segment_size = cfg->max_segment_size;
 	s->limits.max_segments = cfg->max_segments;
