@@ -193,7 +193,8 @@ void config_store_check(struct config *cfg)
 
 	if (cfg->store == STORE_PRIVATE) {
 		e = last_entry(cfg, "lifetime");
-		if (e && cfg->lifetime != LIFETIME_MOUNT)
+		/* (Values other than kernel and mount are refused as they are.) */
+		if (e && strcmp(e->value, "kernel") == 0)
 			config_error(cfg, e->origin, e->line,
 				     "lifetime = %s is not possible with store = private: a private "
 				     "store lives as long as the mount (lifetime = mount)", e->value);
