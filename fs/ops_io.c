@@ -73,7 +73,10 @@ static enum inode_io shmfs_io_begin(struct shmfs *fs, struct inode *in, int fd)
 					  "opening in cached mode", strerror(-id));
 				in->io = INODE_IO_CACHED;
 			} else {
+				struct stat st;
+
 				in->backing_id = id;
+				in->pt_size = fstat(fd, &st) ? 0 : (uint64_t)st.st_size;
 			}
 		}
 	}
@@ -105,12 +108,24 @@ static void shmfs_remove_process_segment(struct shmfs *fs, struct inode *in)
 		  (unsigned long)st.st_ino);
 }
 
-static void shmfs_io_end(struct shmfs *fs, struct inode *in)
+/* Passthrough writes past the end grow a segment without the daemon: take
+ * that growth into the count when the last file goes (size: the segment's
+ * size then, or NULL). Counting it twice (a recount saw it already) is
+ * harmless: a charge is refused only after a fresh count. */
+static void shmfs_count_passthrough(struct shmfs *fs, struct inode *in, const struct stat *size)
+{
+	if (size && (uint64_t)size->st_size > in->pt_size)
+		stores_note(&fs->stores, 0, (int64_t)((uint64_t)size->st_size - in->pt_size));
+}
+
+static void shmfs_io_end(struct shmfs *fs, struct inode *in, const struct stat *size)
 {
 	pthread_mutex_lock(&in->lock);
 	if (--in->opens == 0) {
-		if (in->io == INODE_IO_PASSTHROUGH)
+		if (in->io == INODE_IO_PASSTHROUGH) {
 			passthrough_backing_close(fs, in->backing_id);
+			shmfs_count_passthrough(fs, in, size);
+		}
 		in->backing_id = 0;
 		in->io = INODE_IO_CLOSED;
 		writelog_drop(in);
@@ -167,7 +182,7 @@ static void shmfs_reply_opened(fuse_req_t req, struct inode *in, const struct fu
 	}
 	if (rc == -ENOENT) {
 		shmfs_file_fd_close(in, (int)fi->fh);
-		shmfs_io_end(fs, in);
+		shmfs_io_end(fs, in, NULL);
 		if (e)
 			itable_forget(&fs->inodes, in, 1);
 	}
@@ -534,9 +549,12 @@ void shmfs_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset, off
 
 void shmfs_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
+	struct shmfs *fs = shmfs_data(req);
 	struct inode *in = shmfs_inode(req, ino);
+	struct stat st;
+	int sized = quota_active(&fs->stores.limits) && fstat((int)fi->fh, &st) == 0;
 
 	shmfs_file_fd_close(in, (int)fi->fh);
-	shmfs_io_end(shmfs_data(req), in);
+	shmfs_io_end(fs, in, sized ? &st : NULL);
 	fuse_reply_err(req, 0);
 }

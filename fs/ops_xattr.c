@@ -56,15 +56,14 @@ static int shmfs_has_xattr(struct shmfs *fs, struct inode *in, size_t i)
 }
 
 /* user.shmfs.limits on the root: the limits (0: none) and the usage
- * counted against them (counted only while a limit is set). */
+ * counted against them (counted only while a limit is set; recounted when
+ * the count is older than a second). */
 static int shmfs_limits_value(struct shmfs *fs, char *buf, size_t len)
 {
 	const struct limits *l = &fs->stores.limits;
 	struct usage u;
 
-	pthread_mutex_lock(&fs->stores.lock);
-	u = fs->stores.usage;
-	pthread_mutex_unlock(&fs->stores.lock);
+	stores_usage(&fs->stores, &u);
 	return snprintf(buf, len,
 			"max_segment_size=%llu max_segments=%llu max_total_size=%llu "
 			"segments=%llu bytes=%llu",

@@ -49,6 +49,8 @@ struct inode {
 	unsigned opens;       /* open files of this inode */
 	enum inode_io io;     /* how they are open; CLOSED when opens == 0 */
 	int backing_id;       /* kernel passthrough id while io == PASSTHROUGH */
+	uint64_t pt_size;     /* size at the first passthrough open: what passthrough
+			       * writes add is counted at the last release */
 	void *wlog;           /* recent write()s while io == CACHED (fs/writelog.c):
 			       * one allocation, freed with the inode */
 };

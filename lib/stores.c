@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -135,6 +136,14 @@ static int stores_open_private(struct store *st, const struct tmpfs_opts *o, con
 	return 0;
 }
 
+static int64_t stores_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
 /* The walk of a recount; recount_lock held. */
 static void stores_recount_locked(struct stores *s)
 {
@@ -161,6 +170,7 @@ static void stores_recount_locked(struct stores *s)
 		    (int64_t)(s->usage.bytes - before.bytes));
 	s->usage = u;
 	s->recounts++;
+	s->counted_at = stores_now();
 	pthread_mutex_unlock(&s->lock);
 }
 
@@ -211,6 +221,41 @@ void stores_uncharge(struct stores *s, int64_t dsegments, int64_t dbytes)
 {
 	pthread_mutex_lock(&s->lock);
 	quota_apply(&s->usage, -dsegments, -dbytes);
+	pthread_mutex_unlock(&s->lock);
+}
+
+void stores_note(struct stores *s, int64_t dsegments, int64_t dbytes)
+{
+	pthread_mutex_lock(&s->lock);
+	quota_apply(&s->usage, dsegments, dbytes);
+	pthread_mutex_unlock(&s->lock);
+}
+
+/* Whether no count ended since since - STORES_FRESH_NS. */
+static int stores_stale(struct stores *s, int64_t since)
+{
+	int stale;
+
+	pthread_mutex_lock(&s->lock);
+	stale = since - s->counted_at >= STORES_FRESH_NS;
+	pthread_mutex_unlock(&s->lock);
+	return stale;
+}
+
+void stores_usage(struct stores *s, struct usage *out)
+{
+	int64_t now = stores_now();
+
+	/* At most one walk a second however often df asks; a caller that
+	 * waited for another's walk takes its result. */
+	if (quota_active(&s->limits) && stores_stale(s, now)) {
+		pthread_mutex_lock(&s->recount_lock);
+		if (stores_stale(s, now))
+			stores_recount_locked(s);
+		pthread_mutex_unlock(&s->recount_lock);
+	}
+	pthread_mutex_lock(&s->lock);
+	*out = s->usage;
 	pthread_mutex_unlock(&s->lock);
 }
 
