@@ -400,20 +400,47 @@ static char *read_buf_get(size_t size)
 	return mem;
 }
 
+/* A tmpfs allocates a page when a mapping first touches it, and a touch
+ * past its size= is a SIGBUS. A cached mapping of a private store's segment
+ * touches FUSE's page cache instead, whose writeback could later find no
+ * room and lose the bytes; so the READ that fills the page cache allocates
+ * the pages in the store (without changing the size), and fails when they
+ * do not fit: the kernel then makes the fault a SIGBUS, as tmpfs would. */
+static int shmfs_read_reserve(int fd, off_t off, size_t size)
+{
+	struct stat st;
+
+	if (fstat(fd, &st))
+		return errno;
+	if (off >= st.st_size)
+		return 0;
+	if ((uint64_t)size > (uint64_t)(st.st_size - off))
+		size = (size_t)(st.st_size - off);
+	return fallocate(fd, FALLOC_FL_KEEP_SIZE, off, (off_t)size) ? errno : 0;
+}
+
 void shmfs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		struct fuse_file_info *fi)
 {
 	struct shmfs *fs = shmfs_data(req);
+	struct inode *in = shmfs_inode(req, ino);
 	char *mem = read_buf_get(size);
 	ssize_t n;
+	int err;
 
 	order_wait(&fs->order);
 	/* Only a READ that fills the page cache makes its pages fresh in the
 	 * write log; a read() of a direct-I/O file caches nothing. The kernel
 	 * sends a lock owner with direct reads (current->files) and none with
 	 * page-cache reads (fault, readahead). */
-	if (fs->cached_direct_io && fi->lock_owner == 0)
-		writelog_read(shmfs_inode(req, ino), (uint64_t)off, size);
+	if (fs->cached_direct_io && fi->lock_owner == 0) {
+		writelog_read(in, (uint64_t)off, size);
+		if (in->store->backend == STORE_PRIVATE &&
+		    (err = shmfs_read_reserve((int)fi->fh, off, size))) {
+			fuse_reply_err(req, err);
+			return;
+		}
+	}
 	if (!mem) {
 		fuse_reply_err(req, ENOMEM);
 		return;
