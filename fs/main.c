@@ -370,7 +370,7 @@ static const char *shmfs_limit(char *buf, size_t len, uint64_t v, int bytes)
 static void shmfs_log_mounted(struct shmfs *fs, const char *source, const char *mountpoint)
 {
 	const struct limits *l = &fs->stores.limits;
-	char seg[32], total[64], count[32], path[320];
+	char seg[32], total[64], count[32], path[320], store[PATH_MAX + 32];
 
 	shmfs_limit(total, sizeof(total), l->max_total_size, 1);
 	if (fs->cfg.max_total_percent)
@@ -380,9 +380,13 @@ static void shmfs_log_mounted(struct shmfs *fs, const char *source, const char *
 		snprintf(path, sizeof(path), "kernel passthrough (zero-copy)");
 	else
 		snprintf(path, sizeof(path), "cached (%s)", fs->passthrough_why);
+	if (fs->cfg.store == STORE_PRIVATE)
+		snprintf(store, sizeof(store), "a private tmpfs");
+	else
+		snprintf(store, sizeof(store), "%s", fs->cfg.shm_dir);
 	log_info("mounted %s on %s: store %s, prefix '%s', lifetime %s; data path: %s; "
 		 "limits: max_segment_size %s, max_total_size %s, max_segments %s; pid %ld",
-		 source, mountpoint, fs->cfg.shm_dir, fs->cfg.prefix,
+		 source, mountpoint, store, fs->cfg.prefix,
 		 config_lifetime_name(fs->cfg.lifetime), path,
 		 shmfs_limit(seg, sizeof(seg), l->max_segment_size, 1),
 		 total,

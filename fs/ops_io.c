@@ -62,6 +62,7 @@ enum inode_io shmfs_io_choice(struct shmfs *fs, struct inode *in)
  * cached (its lifetime became process) gives it up first. In lock held. */
 static void shmfs_io_first(struct shmfs *fs, struct inode *in, int fd)
 {
+	struct stat st;
 	int id;
 
 	in->io = shmfs_io_pick(fs, in);
@@ -69,7 +70,12 @@ static void shmfs_io_first(struct shmfs *fs, struct inode *in, int fd)
 		passthrough_backing_close(fs, in->backing_id);
 		in->backing_id = 0;
 	}
-	if (in->io != INODE_IO_PASSTHROUGH || in->backing_id > 0)
+	if (in->io != INODE_IO_PASSTHROUGH)
+		return;
+	/* What passthrough writes add from now on is counted at the last
+	 * release (shmfs_count_passthrough). */
+	in->pt_size = fstat(fd, &st) ? 0 : (uint64_t)st.st_size;
+	if (in->backing_id > 0)
 		return;
 	id = passthrough_backing_open(fs, fd);
 	if (id < 0) {
@@ -131,13 +137,26 @@ static void shmfs_remove_process_segment(struct shmfs *fs, struct inode *in)
 		  (unsigned long)st.st_ino);
 }
 
-static void shmfs_io_end(struct shmfs *fs, struct inode *in)
+/* Passthrough writes past the end grow a segment without the daemon: take
+ * that growth into the count when the last file goes (size: the segment's
+ * size then, or NULL). Counting it twice (a recount saw it already) is
+ * harmless: a charge is refused only after a fresh count. */
+static void shmfs_count_passthrough(struct shmfs *fs, struct inode *in, const struct stat *size)
+{
+	if (size && (uint64_t)size->st_size > in->pt_size)
+		stores_note(&fs->stores, 0, (int64_t)((uint64_t)size->st_size - in->pt_size));
+}
+
+static void shmfs_io_end(struct shmfs *fs, struct inode *in, const struct stat *size)
 {
 	pthread_mutex_lock(&in->lock);
 	if (--in->opens == 0) {
-		if (in->io == INODE_IO_PASSTHROUGH && !in->backing_kept) {
-			passthrough_backing_close(fs, in->backing_id);
-			in->backing_id = 0;
+		if (in->io == INODE_IO_PASSTHROUGH) {
+			shmfs_count_passthrough(fs, in, size);
+			if (!in->backing_kept) {
+				passthrough_backing_close(fs, in->backing_id);
+				in->backing_id = 0;
+			}
 		}
 		if (in->io == INODE_IO_CACHED)
 			order_cached(&fs->order, -1);
@@ -196,7 +215,7 @@ static void shmfs_reply_opened(fuse_req_t req, struct inode *in, const struct fu
 	}
 	if (rc == -ENOENT) {
 		shmfs_file_fd_close(in, (int)fi->fh);
-		shmfs_io_end(fs, in);
+		shmfs_io_end(fs, in, NULL);
 		if (e)
 			itable_forget(&fs->inodes, in, 1);
 	}
@@ -414,20 +433,47 @@ static char *read_buf_get(size_t size)
 	return mem;
 }
 
+/* A tmpfs allocates a page when a mapping first touches it, and a touch
+ * past its size= is a SIGBUS. A cached mapping of a private store's segment
+ * touches FUSE's page cache instead, whose writeback could later find no
+ * room and lose the bytes; so the READ that fills the page cache allocates
+ * the pages in the store (without changing the size), and fails when they
+ * do not fit: the kernel then makes the fault a SIGBUS, as tmpfs would. */
+static int shmfs_read_reserve(int fd, off_t off, size_t size)
+{
+	struct stat st;
+
+	if (fstat(fd, &st))
+		return errno;
+	if (off >= st.st_size)
+		return 0;
+	if ((uint64_t)size > (uint64_t)(st.st_size - off))
+		size = (size_t)(st.st_size - off);
+	return fallocate(fd, FALLOC_FL_KEEP_SIZE, off, (off_t)size) ? errno : 0;
+}
+
 void shmfs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		struct fuse_file_info *fi)
 {
 	struct shmfs *fs = shmfs_data(req);
+	struct inode *in = shmfs_inode(req, ino);
 	char *mem = read_buf_get(size);
 	ssize_t n;
+	int err;
 
 	order_wait(&fs->order);
 	/* Only a READ that fills the page cache makes its pages fresh in the
 	 * write log; a read() of a direct-I/O file caches nothing. The kernel
 	 * sends a lock owner with direct reads (current->files) and none with
 	 * page-cache reads (fault, readahead). */
-	if (fs->cached_direct_io && fi->lock_owner == 0)
-		writelog_read(shmfs_inode(req, ino), (uint64_t)off, size);
+	if (fs->cached_direct_io && fi->lock_owner == 0) {
+		writelog_read(in, (uint64_t)off, size);
+		if (in->store->backend == STORE_PRIVATE &&
+		    (err = shmfs_read_reserve((int)fi->fh, off, size))) {
+			fuse_reply_err(req, err);
+			return;
+		}
+	}
 	if (!mem) {
 		fuse_reply_err(req, ENOMEM);
 		return;
@@ -586,9 +632,12 @@ void shmfs_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset, off
 
 void shmfs_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
+	struct shmfs *fs = shmfs_data(req);
 	struct inode *in = shmfs_inode(req, ino);
+	struct stat st;
+	int sized = quota_active(&fs->stores.limits) && fstat((int)fi->fh, &st) == 0;
 
 	shmfs_file_fd_close(in, (int)fi->fh);
-	shmfs_io_end(shmfs_data(req), in);
+	shmfs_io_end(fs, in, sized ? &st : NULL);
 	fuse_reply_err(req, 0);
 }

@@ -613,9 +613,10 @@ void shmfs_statfs(fuse_req_t req, fuse_ino_t ino)
 		return;
 	}
 	if (quota_active(&fs->stores.limits)) {
-		pthread_mutex_lock(&fs->stores.lock);
-		quota_statfs(&fs->stores.limits, &fs->stores.usage, &sv);
-		pthread_mutex_unlock(&fs->stores.lock);
+		struct usage u;
+
+		stores_usage(&fs->stores, &u);
+		quota_statfs(&fs->stores.limits, &u, &sv);
 	}
 	fuse_reply_statfs(req, &sv);
 }

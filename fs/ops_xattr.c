@@ -57,15 +57,14 @@ static int shmfs_has_xattr(struct shmfs *fs, struct inode *in, size_t i)
 }
 
 /* user.shmfs.limits on the root: the limits (0: none) and the usage
- * counted against them (counted only while a limit is set). */
+ * counted against them (counted only while a limit is set; recounted when
+ * the count is older than a second). */
 static int shmfs_limits_value(struct shmfs *fs, char *buf, size_t len)
 {
 	const struct limits *l = &fs->stores.limits;
 	struct usage u;
 
-	pthread_mutex_lock(&fs->stores.lock);
-	u = fs->stores.usage;
-	pthread_mutex_unlock(&fs->stores.lock);
+	stores_usage(&fs->stores, &u);
 	return snprintf(buf, len,
 			"max_segment_size=%llu max_segments=%llu max_total_size=%llu "
 			"segments=%llu bytes=%llu",
@@ -99,9 +98,14 @@ static int shmfs_xattr_value(struct shmfs *fs, struct inode *in, const char *nam
 		if (fd < 0)
 			return fd;
 		store_fd_path(fd, path, sizeof(path));
-		n = readlink(path, buf, len - 1);
-		if (n < 0)
-			n = -errno;
+		/* A private store is a detached mount: the kernel shows its paths
+		 * as if from /, where they are not. Say what they are. */
+		n = in->store->backend == STORE_PRIVATE ? snprintf(buf, len, "private:") : 0;
+		if (n >= 0 && (size_t)n < len - 1) {
+			ssize_t got = readlink(path, buf + n, len - 1 - (size_t)n);
+
+			n = got < 0 ? -errno : n + got;
+		}
 		inode_fd_done(in, fd);
 		if (n < 0)
 			return (int)n;
@@ -220,7 +224,8 @@ static int shmfs_set_lifetime(fuse_req_t req, struct inode *in, const char *valu
 	if (store_parse_lifetime(value, size, &lt) || lt == LIFETIME_MOUNT)
 		return EINVAL;
 	if (lt != LIFETIME_PROCESS)
-		lt = in->store->backend == STORE_SHM ? LIFETIME_KERNEL : LIFETIME_DISK;
+		lt = in->store->backend == STORE_SHM ? LIFETIME_KERNEL
+		   : in->store->backend == STORE_FILE ? LIFETIME_DISK : in->store->lifetime;
 	return shmfs_mark_lifetime(in, lt);
 }
 

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "tmpfs.h"
 
 /* Whether this process is in a user namespace other than the first one. */
 static int preflight_in_userns(void)
@@ -119,6 +120,19 @@ int preflight_store(struct config *cfg, int read_only)
 {
 	char why[768], was[PATH_MAX];
 
+	/* A private store has no shm_dir: the daemon makes its tmpfs, which
+	 * is tried here (and let go at once) so that what it lacks is said
+	 * before anything else. */
+	if (cfg->store == STORE_PRIVATE) {
+		int fd = tmpfs_mount(&cfg->tmpfs, why, sizeof(why));
+
+		if (fd < 0) {
+			fprintf(stderr, "shmfs: store = private: %s\n", why);
+			return -1;
+		}
+		close(fd);
+		return 0;
+	}
 	if (read_only || preflight_dir(cfg->shm_dir, why, sizeof(why)) == 0)
 		return 0;
 	strcpy(was, cfg->shm_dir);

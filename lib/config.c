@@ -24,11 +24,7 @@ struct config_reader {
 	int line;         /* number of the line last handed to inih */
 };
 
-static void config_error(struct config *cfg, const char *origin, int line,
-			 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-
-static void config_error(struct config *cfg, const char *origin, int line,
-			 const char *fmt, ...)
+void config_error(struct config *cfg, const char *origin, int line, const char *fmt, ...)
 {
 	size_t used = strlen(cfg->errors);
 	size_t room = sizeof(cfg->errors) - used;
@@ -61,6 +57,8 @@ void config_init(struct config *cfg)
 	cfg->attr_timeout = 1.0;
 	cfg->log_level = LOG_LEVEL_INFO;
 	strcpy(cfg->log, "auto");
+	cfg->store = STORE_SHM;
+	tmpfs_opts_init(&cfg->tmpfs);
 }
 
 void config_free(struct config *cfg)
@@ -418,8 +416,6 @@ static int config_choice(const char *value, const char *const *names, int n)
 	return -1;
 }
 
-/* Setters: check value, store it, or write why it is wrong and return -1. */
-typedef int (*config_setter)(struct config *cfg, const char *value, char *why, size_t len);
 
 static int set_shm_dir(struct config *cfg, const char *value, char *why, size_t len)
 {
@@ -604,7 +600,7 @@ static config_setter config_shmfs_setter(const char *key)
 	for (size_t i = 0; i < N_SHMFS_KEYS; i++)
 		if (strcmp(key, shmfs_keys[i].key) == 0)
 			return shmfs_keys[i].set;
-	return NULL;
+	return config_store_setter(key);
 }
 
 int config_is_shmfs_key(const char *key)
@@ -777,7 +773,7 @@ static int config_set_graft_key(struct config_graft *g, const struct config_entr
 {
 	const char *key = e->key, *value = e->value;
 	char *end;
-	int i;
+	int i, known;
 
 	if (strcmp(key, "path") == 0) {
 		if (value[0] != '/' || strlen(value) >= sizeof(g->path)) {
@@ -817,8 +813,11 @@ static int config_set_graft_key(struct config_graft *g, const struct config_entr
 		else
 			g->uid = id;
 	} else if (g->is_dir) {
-		snprintf(why, len, "unknown key '%s' in [dir %s] (known: path, lifetime, mode, owner, group)",
-			 key, g->name);
+		i = config_store_graft_key(g, e, &known, why, len);
+		if (known)
+			return i;
+		snprintf(why, len, "unknown key '%s' in [dir %s] (known: path, lifetime, mode, owner, "
+			 "group, store, size, nr_inodes, huge, mpol)", key, g->name);
 		return -1;
 	} else if (strcmp(key, "size") == 0) {
 		g->size_line = e->line;
@@ -934,17 +933,19 @@ static int config_finish_graft(const struct config *cfg, struct config_graft *g,
 			       char *why, size_t len, int *line, struct strindex *paths)
 {
 	size_t found;
-	static const unsigned allowed[2][2] = {
-		/* segment: shm, file */
+	static const unsigned allowed[2][3] = {
+		/* segment: shm, file, private (none) */
 		{ 1u << LIFETIME_KERNEL | 1u << LIFETIME_MOUNT,
-		  1u << LIFETIME_DISK | 1u << LIFETIME_MOUNT },
-		/* dir: shm, file */
+		  1u << LIFETIME_DISK | 1u << LIFETIME_MOUNT, 0 },
+		/* dir: shm, file, private */
 		{ 1u << LIFETIME_KERNEL | 1u << LIFETIME_MOUNT | 1u << LIFETIME_PROCESS,
-		  1u << LIFETIME_DISK | 1u << LIFETIME_MOUNT | 1u << LIFETIME_PROCESS },
+		  1u << LIFETIME_DISK | 1u << LIFETIME_MOUNT | 1u << LIFETIME_PROCESS,
+		  1u << LIFETIME_MOUNT },
 	};
+	static const char *const kinds[] = { "shm", "file-backed", "private" };
 	const char *kind = g->is_dir ? "dir" : "segment";
 
-	if (g->is_dir)
+	if (g->is_dir && g->backend != STORE_PRIVATE)
 		g->backend = g->path[0] ? STORE_FILE : STORE_SHM;
 	*line = g->line;
 	if (!g->is_dir && g->backend == STORE_FILE && !g->path[0]) {
@@ -959,11 +960,12 @@ static int config_finish_graft(const struct config *cfg, struct config_graft *g,
 	}
 	if (!g->lifetime_line)
 		g->lifetime = g->backend == STORE_FILE ? LIFETIME_DISK : LIFETIME_KERNEL;
+	if (config_store_finish_graft(cfg, g, why, len, line))
+		return -1;
 	if (!(allowed[g->is_dir][g->backend] & (1u << g->lifetime))) {
 		*line = key_line(g, g->lifetime_line);
 		snprintf(why, len, "[%s %s]: lifetime = %s is not possible for a %s %s%s", kind,
-			 g->name, lifetime_names[g->lifetime],
-			 g->backend == STORE_FILE ? "file-backed" : "shm", kind,
+			 g->name, lifetime_names[g->lifetime], kinds[g->backend], kind,
 			 !g->is_dir && g->lifetime == LIFETIME_PROCESS
 				 ? " (declared segments are pinned; use a [dir] with lifetime = process)"
 				 : "");
@@ -1034,7 +1036,8 @@ static void config_check_sweep(struct config *cfg)
 	const struct config_entry *e = config_last(cfg, "lifetime");
 	struct stat st;
 
-	if (cfg->lifetime != LIFETIME_MOUNT || cfg->prefix[0] || !e || stat(cfg->shm_dir, &st))
+	if (cfg->store == STORE_PRIVATE || cfg->lifetime != LIFETIME_MOUNT || cfg->prefix[0] ||
+	    !e || stat(cfg->shm_dir, &st))
 		return;
 	if (!(st.st_mode & (S_IWGRP | S_IWOTH)) && (st.st_uid == 0 || st.st_uid == geteuid()))
 		return;
@@ -1091,6 +1094,7 @@ int config_validate(struct config *cfg)
 		if (set(cfg, e->value, why, sizeof(why)))
 			config_error(cfg, e->origin, e->line, "%s", why);
 	}
+	config_store_check(cfg);
 	config_check_sweep(cfg);
 	for (size_t i = 0; i < cfg->ngrafts; i++) {
 		struct config_graft *g = &cfg->grafts[i];
@@ -1126,8 +1130,12 @@ void config_print(const struct config *cfg, FILE *out)
 	static const char *const levels[] = { "error", "warn", "info", "debug" };
 
 	fprintf(out, "[shmfs]\n");
-	fprintf(out, "shm_dir = %s\n", cfg->shm_dir);
-	fprintf(out, "prefix = %s\n", cfg->prefix);
+	if (cfg->store == STORE_PRIVATE) {
+		config_store_print(&cfg->tmpfs, 1, out);
+	} else {
+		fprintf(out, "shm_dir = %s\n", cfg->shm_dir);
+		fprintf(out, "prefix = %s\n", cfg->prefix);
+	}
 	fprintf(out, "passthrough = %s\n", config_passthrough_name(cfg->passthrough));
 	fprintf(out, "lifetime = %s\n", config_lifetime_name(cfg->lifetime));
 	print_size(out, "max_segment_size", cfg->max_segment_size);
@@ -1148,6 +1156,8 @@ void config_print(const struct config *cfg, FILE *out)
 			fprintf(out, "backend = %s\n", g->backend == STORE_FILE ? "file" : "shm");
 			fprintf(out, "prefault = %s\n", g->prefault ? "yes" : "no");
 		}
+		if (g->backend == STORE_PRIVATE)
+			config_store_print(&g->tmpfs, 0, out);
 		if (g->path[0])
 			fprintf(out, "path = %s\n", g->path);
 		fprintf(out, "lifetime = %s\n", lifetime_names[g->lifetime]);

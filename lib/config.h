@@ -11,9 +11,13 @@
 #include <stdio.h>
 #include <sys/types.h>
 
+#include "tmpfs.h"
+
 enum passthrough_mode { PASSTHROUGH_AUTO, PASSTHROUGH_ON, PASSTHROUGH_OFF };
 enum lifetime { LIFETIME_KERNEL, LIFETIME_DISK, LIFETIME_MOUNT, LIFETIME_PROCESS };
-enum store_backend { STORE_SHM, STORE_FILE };
+/* Store kinds: shm (a directory of POSIX shm objects), file (a directory on
+ * disk), private (a tmpfs of the mount's own, lib/tmpfs.h). */
+enum store_backend { STORE_SHM, STORE_FILE, STORE_PRIVATE };
 
 /* A name of the root grafted from the config: [segment NAME] or [dir NAME]. */
 struct config_graft {
@@ -27,10 +31,12 @@ struct config_graft {
 	uid_t uid;                  /* (uid_t)-1: whoever runs the daemon */
 	gid_t gid;                  /* (gid_t)-1: likewise */
 	int prefault;               /* segments: populate the pages at mount */
+	struct tmpfs_opts tmpfs;    /* dirs with store = private */
 	char origin[PATH_MAX];      /* where it was declared, for messages */
 	int line;
 	/* Lines of the keys given (0: not given), to blame the right one. */
 	int path_line, lifetime_line, backend_line, size_line;
+	int store_line, tmpfs_line; /* store; the first of size, nr_inodes, huge, mpol */
 };
 
 #define CONFIG_ERRORS_MAX 4096
@@ -55,6 +61,8 @@ struct config {
 	double attr_timeout;         /* seconds */
 	int log_level;               /* enum log_level */
 	char log[PATH_MAX];          /* auto, syslog, stderr or a file's path */
+	enum store_backend store;    /* of the root: STORE_SHM or STORE_PRIVATE */
+	struct tmpfs_opts tmpfs;     /* store = private */
 
 	struct config_graft *grafts;  /* in the order declared */
 	size_t ngrafts;
@@ -80,6 +88,31 @@ int config_is_shmfs_key(const char *key);
 /* Pass two: check every recorded entry and fill the settings, later entries
  * overriding earlier ones. Return 0, or -1 when cfg->errors has lines. */
 int config_validate(struct config *cfg);
+
+/* A key's setter: check value, store it, or write why it is wrong and
+ * return -1. */
+typedef int (*config_setter)(struct config *cfg, const char *value, char *why, size_t len);
+
+/* Add "ORIGIN:LINE: what" to cfg->errors (line 0: "ORIGIN: what"). */
+void config_error(struct config *cfg, const char *origin, int line, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* config_store.c: the store kind and the options of private stores, in
+ * [shmfs] and [dir NAME]. */
+config_setter config_store_setter(const char *key);
+/* One store key of a [dir] (0, or -1 with why); *known says whether key is
+ * one (else nothing is done). */
+int config_store_graft_key(struct config_graft *g, const struct config_entry *e, int *known,
+			   char *why, size_t len);
+/* Cross-key rules of the root store (after every key is read): a private
+ * root has lifetime mount and no prefix; tmpfs options need store = private. */
+void config_store_check(struct config *cfg);
+/* Those of a [dir] or [segment] once its keys are known, before the other
+ * checks of config_finish_graft: 0, or -1 with why and *line. */
+int config_store_finish_graft(const struct config *cfg, struct config_graft *g, char *why,
+			      size_t len, int *line);
+/* store = private and the tmpfs options set (mode too if with_mode). */
+void config_store_print(const struct tmpfs_opts *o, int with_mode, FILE *out);
 
 /* Print the effective settings as an INI [shmfs] section. */
 void config_print(const struct config *cfg, FILE *out);

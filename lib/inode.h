@@ -51,6 +51,8 @@ struct inode {
 	int backing_id;       /* kernel passthrough id while io == PASSTHROUGH, and
 			       * after, while backing_kept, until the inode goes */
 	int backing_kept;
+	uint64_t pt_size;     /* size at the first passthrough open: what passthrough
+			       * writes add is counted at the last release */
 	void *wlog;           /* recent write()s while io == CACHED (fs/writelog.c):
 			       * one allocation, freed with the inode */
 	int writeback_failed; /* a page writeback of it was refused and logged;

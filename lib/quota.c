@@ -26,6 +26,10 @@ int quota_admit(const struct limits *l, const struct usage *u, int64_t dsegments
 	if (dsegments > 0 && l->max_segments &&
 	    quota_add(u->segments, dsegments) > l->max_segments)
 		return -ENOSPC;
+	/* A store already past max_total_size (grown behind the daemon's back,
+	 * by passthrough writes) takes no new segment until it is back under. */
+	if (dsegments > 0 && l->max_total_size && u->bytes > l->max_total_size)
+		return -ENOSPC;
 	if (dbytes > 0 && l->max_total_size && quota_add(u->bytes, dbytes) > l->max_total_size)
 		return -ENOSPC;
 	return 0;

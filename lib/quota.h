@@ -22,8 +22,9 @@ int quota_active(const struct limits *l);
 /* May a segment be new_size bytes long? -EFBIG if not. */
 int quota_check_size(const struct limits *l, uint64_t new_size);
 
-/* May usage change by dsegments and dbytes? -ENOSPC if that passes a limit.
- * Shrinking is always allowed. */
+/* May usage change by dsegments and dbytes? -ENOSPC if that passes a limit,
+ * or adds a segment to a store already past max_total_size. Shrinking is
+ * always allowed. */
 int quota_admit(const struct limits *l, const struct usage *u, int64_t dsegments,
 		 int64_t dbytes);
 

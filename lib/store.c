@@ -162,7 +162,9 @@ int store_type_shown(mode_t mode)
 
 const char *store_backend_name(enum store_backend backend)
 {
-	return backend == STORE_SHM ? "shm" : "file";
+	static const char *const names[] = { "shm", "file", "private" };
+
+	return names[backend];
 }
 
 void store_fd_path(int fd, char *buf, size_t len)
@@ -268,7 +270,9 @@ int store_mark_made(const struct store *st, int fd)
 	char token[PATH_MAX + NAME_MAX + 2];
 	int n;
 
-	if (st->lifetime != LIFETIME_MOUNT && st->lifetime != LIFETIME_PROCESS)
+	/* A private store goes with the mount: there is nothing to sweep. */
+	if ((st->lifetime != LIFETIME_MOUNT && st->lifetime != LIFETIME_PROCESS) ||
+	    st->backend == STORE_PRIVATE)
 		return 0;
 	n = store_token(st, token, sizeof(token));
 	return fd_setxattr(fd, store_mount_xattr(st), token, (size_t)n);
@@ -278,7 +282,8 @@ int store_mark_made_at(const struct store *st, int dirfd, const char *name)
 {
 	int fd, rc;
 
-	if (st->lifetime != LIFETIME_MOUNT && st->lifetime != LIFETIME_PROCESS)
+	if ((st->lifetime != LIFETIME_MOUNT && st->lifetime != LIFETIME_PROCESS) ||
+	    st->backend == STORE_PRIVATE)
 		return 0;
 	fd = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)

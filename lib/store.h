@@ -104,7 +104,8 @@ int store_set_lifetime(const struct store *st, int fd, enum lifetime lt);
 
 /* Mark an object the daemon just made in st (fd: the new file or directory,
  * O_PATH too) as this mount's, in stores whose lifetime (mount, process)
- * removes what the mount made: the sweeps remove only marked objects. The
+ * removes what the mount made: the sweeps remove only marked objects.
+ * Private stores are never swept (they go with the mount) and get no marks. The
  * mark holds the store's token (its path and prefix), so that mounts with
  * overlapping prefixes in one directory never remove each other's objects.
  * 0 (also where nothing is marked) or -errno. */

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -104,14 +105,43 @@ static void stores_walk(struct stores *s, struct store *st, store_visit_fn visit
 	store_walk(st, st == &s->root ? stores_skip_declared : NULL, s, visit, arg);
 }
 
-/* Remove what the mount made in st (lifetime mount or process). */
+/* Remove what the mount made in st (lifetime mount or process). A private
+ * store is new at start and goes with the mount's last fd: never swept. */
 static void stores_sweep_made(struct stores *s, struct store *st)
 {
 	const struct store_walk_ops ops = {
 		st == &s->root ? stores_skip_declared : NULL, s, enter_made, visit_remove_made, st
 	};
 
-	store_walk_with(st, &ops);
+	if (st->backend != STORE_PRIVATE)
+		store_walk_with(st, &ops);
+}
+
+/* A private store: a tmpfs of the mount's own (lib/tmpfs.h), known by no
+ * path. what names it in messages. 0, or -1 (logged). */
+static int stores_open_private(struct store *st, const struct tmpfs_opts *o, const char *what)
+{
+	char why[512];
+	int fd = tmpfs_mount(o, why, sizeof(why));
+
+	if (fd < 0) {
+		log_errorx("%s: %s", what, why);
+		return -1;
+	}
+	fd = store_open_fd(st, fd, "(private tmpfs)", "", STORE_PRIVATE, LIFETIME_MOUNT);
+	if (fd) {
+		log_errorx("%s: %s", what, strerror(-fd));
+		return -1;
+	}
+	return 0;
+}
+
+static int64_t stores_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
 /* The walk of a recount; recount_lock held. */
@@ -140,6 +170,7 @@ static void stores_recount_locked(struct stores *s)
 		    (int64_t)(s->usage.bytes - before.bytes));
 	s->usage = u;
 	s->recounts++;
+	s->counted_at = stores_now();
 	pthread_mutex_unlock(&s->lock);
 }
 
@@ -190,6 +221,41 @@ void stores_uncharge(struct stores *s, int64_t dsegments, int64_t dbytes)
 {
 	pthread_mutex_lock(&s->lock);
 	quota_apply(&s->usage, -dsegments, -dbytes);
+	pthread_mutex_unlock(&s->lock);
+}
+
+void stores_note(struct stores *s, int64_t dsegments, int64_t dbytes)
+{
+	pthread_mutex_lock(&s->lock);
+	quota_apply(&s->usage, dsegments, dbytes);
+	pthread_mutex_unlock(&s->lock);
+}
+
+/* Whether no count ended since since - STORES_FRESH_NS. */
+static int stores_stale(struct stores *s, int64_t since)
+{
+	int stale;
+
+	pthread_mutex_lock(&s->lock);
+	stale = since - s->counted_at >= STORES_FRESH_NS;
+	pthread_mutex_unlock(&s->lock);
+	return stale;
+}
+
+void stores_usage(struct stores *s, struct usage *out)
+{
+	int64_t now = stores_now();
+
+	/* At most one walk a second however often df asks; a caller that
+	 * waited for another's walk takes its result. */
+	if (quota_active(&s->limits) && stores_stale(s, now)) {
+		pthread_mutex_lock(&s->recount_lock);
+		if (stores_stale(s, now))
+			stores_recount_locked(s);
+		pthread_mutex_unlock(&s->recount_lock);
+	}
+	pthread_mutex_lock(&s->lock);
+	*out = s->usage;
 	pthread_mutex_unlock(&s->lock);
 }
 
@@ -306,12 +372,29 @@ static int stores_shm_dir(struct stores *s, struct graft *g, int *made)
 	return stores_take_found(g->decl, &s->root, g->entry, S_IFDIR, g->decl->uid);
 }
 
+/* A [dir] with store = private: its own tmpfs, and a placeholder in the
+ * root that keeps the name. */
+static int stores_open_private_dir(struct stores *s, struct graft *g)
+{
+	const struct config_graft *d = g->decl;
+	char what[NAME_MAX + 64];
+
+	snprintf(what, sizeof(what), "%s:%d: [dir %s]", d->origin, d->line, d->name);
+	if (stores_open_private(&g->own, &d->tmpfs, what))
+		return -1;
+	g->store = &g->own;
+	stores_chown(g->own.dirfd, d);
+	return stores_placeholder(s, g);
+}
+
 static int stores_open_dir(struct stores *s, struct graft *g)
 {
 	const struct config_graft *d = g->decl;
 	char path[PATH_MAX];
 	int fd, made = 0, rc;
 
+	if (d->backend == STORE_PRIVATE)
+		return stores_open_private_dir(s, g);
 	if (d->path[0]) {
 		snprintf(path, sizeof(path), "%s", d->path);
 		fd = store_open_path(d->path, 1, d->mode, &made);
@@ -327,8 +410,8 @@ static int stores_open_dir(struct stores *s, struct graft *g)
 	}
 	if (fd >= 0 && made)
 		stores_chown(fd, d);
-	rc = fd < 0 ? fd : store_open_fd(&g->own, fd, path, "", d->path[0] ? STORE_FILE : STORE_SHM,
-					 d->lifetime);
+	rc = fd < 0 ? fd : store_open_fd(&g->own, fd, path, "",
+					 d->path[0] ? STORE_FILE : s->root.backend, d->lifetime);
 	if (rc) {
 		log_errorx("%s:%d: [dir %s]: %s: %s", d->origin, d->line, d->name, path,
 			   rc == -ELOOP ? "a symbolic link is on the way (never followed)"
@@ -460,10 +543,15 @@ int stores_open(struct stores *s, const struct config *cfg)
 	s->root.dirfd = s->root.mntfd = -1;
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_mutex_init(&s->recount_lock, NULL);
-	rc = store_open(&s->root, cfg->shm_dir, cfg->prefix, STORE_SHM, cfg->lifetime);
-	if (rc) {
-		log_errorx("shm_dir %s: %s", cfg->shm_dir, strerror(-rc));
-		return -1;
+	if (cfg->store == STORE_PRIVATE) {
+		if (stores_open_private(&s->root, &cfg->tmpfs, "store = private"))
+			return -1;
+	} else {
+		rc = store_open(&s->root, cfg->shm_dir, cfg->prefix, STORE_SHM, cfg->lifetime);
+		if (rc) {
+			log_errorx("shm_dir %s: %s", cfg->shm_dir, strerror(-rc));
+			return -1;
+		}
 	}
 	s->limits.max_segment_size = cfg->max_segment_size;
 	s->limits.max_segments = cfg->max_segments;

@@ -32,6 +32,7 @@ struct stores {
 	pthread_mutex_t lock; /* guards usage and recounts */
 	struct usage usage;
 	uint64_t recounts;    /* recounts done so far */
+	int64_t counted_at;   /* CLOCK_MONOTONIC ns when the last one ended */
 	pthread_mutex_t recount_lock; /* one recount walks the stores at a time */
 };
 
@@ -55,6 +56,14 @@ struct graft *stores_graft(struct stores *s, const char *name);
  * again). */
 int stores_charge(struct stores *s, int64_t dsegments, int64_t dbytes);
 void stores_uncharge(struct stores *s, int64_t dsegments, int64_t dbytes);
+/* Count a change that happened without asking (passthrough growth). */
+void stores_note(struct stores *s, int64_t dsegments, int64_t dbytes);
+
+/* The usage to report (statfs, user.shmfs.limits): recounted first when
+ * the last count is older than STORES_FRESH_NS, since passthrough writes and
+ * other programs change the stores behind the daemon's back. */
+#define STORES_FRESH_NS 1000000000LL
+void stores_usage(struct stores *s, struct usage *out);
 
 /* Count every segment and byte of the stores again. Charges taken while
  * the walk runs are kept (at worst counted twice until the next recount),

@@ -304,7 +304,8 @@ static int selected(const char *only, const char *id)
 static void usage(FILE *out)
 {
 	fprintf(out, "usage: bench --shmfs MOUNTDIR --tmpfs SHM_DIR [--daemon-pid PID] [--quick]\n"
-		     "             [--reps N] [--only ID,...] [--attr-timeout SECONDS] [--list]\n");
+		     "             [--reps N] [--only ID,...] [--attr-timeout SECONDS] [--list]\n"
+		     "       bench tlb FILE SIZE ACCESSES   (random 8-byte loads and stores)\n");
 }
 
 static void list(void)
@@ -340,6 +341,9 @@ int main(int argc, char **argv)
 	};
 	const char *only = NULL;
 	int quick = 0, reps = 0, c;
+
+	if (argc > 1 && strcmp(argv[1], "tlb") == 0)
+		return bench_tlb_main(argc - 1, argv + 1);
 
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {

@@ -77,6 +77,9 @@ struct bench {
 
 /* bench.c: helpers for the operations. */
 double now(void);
+
+/* tlb.c: "bench tlb FILE SIZE ACCESSES" (argv[0] is "tlb"). */
+int bench_tlb_main(int argc, char **argv);
 /* "DIR/PREFIXname" of t, name made as by printf. The buffer is static: use
  * the path before asking for another. */
 const char *bench_path(const struct target *t, const char *fmt, ...)

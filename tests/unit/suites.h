@@ -12,5 +12,6 @@ Suite *stores_suite(void);
 Suite *grafts_suite(void);
 Suite *writelog_suite(void);
 Suite *creds_suite(void);
+Suite *tmpfs_suite(void);
 
 #endif

@@ -553,10 +553,11 @@ START_TEST(test_is_shmfs_key)
 	static const char *const keys[] = {
 		"shm_dir", "prefix", "passthrough", "lifetime", "max_segment_size",
 		"max_total_size", "max_segments", "attr_timeout", "log_level",
+		"store", "size", "nr_inodes", "huge", "mpol", "mode",
 	};
 	static const char *const others[] = {
 		"allow_other", "default_permissions", "ro", "", "shmfs", "SHM_DIR",
-		"size", "path", "prefix ", "max_segment",
+		"sizes", "path", "prefix ", "max_segment", "uid",
 	};
 
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)

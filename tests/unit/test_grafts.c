@@ -515,9 +515,11 @@ START_TEST(test_unknown_key)
 	cfg_reset();
 	ck_assert_int_eq(parse("[dir d]\nsize = 1M\nbackend = file\nprefault = yes\n"), -1);
 	ck_assert_int_eq(cfg.nerrors, 3);
-	ck_assert_error("t.ini:2: ", "unknown key 'size' in [dir d] (known: path, lifetime, mode, "
-				     "owner, group)");
-	ck_assert_error("t.ini:3: ", "unknown key 'backend' in [dir d]");
+	/* size is a tmpfs option of private dirs. */
+	ck_assert_error("t.ini:2: ", "[dir d]: size, nr_inodes, huge and mpol are options of "
+				     "store = private");
+	ck_assert_error("t.ini:3: ", "unknown key 'backend' in [dir d] (known: path, lifetime, "
+				     "mode, owner, group, store, size, nr_inodes, huge, mpol)");
 	ck_assert_error("t.ini:4: ", "unknown key 'prefault' in [dir d]");
 }
 END_TEST

@@ -93,6 +93,21 @@ START_TEST(test_admit_bytes)
 }
 END_TEST
 
+/* Past max_total_size (passthrough writes grew a segment behind the
+ * daemon's back), not even an empty segment is taken; at it exactly, one
+ * is (an empty file takes no bytes). */
+START_TEST(test_admit_no_segment_when_over)
+{
+	struct limits l = { .max_total_size = 16 * MiB };
+	struct usage u = { .segments = 1, .bytes = 20 * MiB };
+
+	ck_assert_int_eq(quota_admit(&l, &u, 1, 0), -ENOSPC);
+	ck_assert_int_eq(quota_admit(&l, &u, -1, -(int64_t)(20 * MiB)), 0);
+	u.bytes = 16 * MiB;
+	ck_assert_int_eq(quota_admit(&l, &u, 1, 0), 0);
+}
+END_TEST
+
 /* Over the limit (it was lowered, or others wrote to shm_dir): whatever
  * frees space is still allowed, whatever takes more is not. */
 START_TEST(test_admit_shrink_when_over)
@@ -295,6 +310,7 @@ Suite *quota_suite(void)
 	tcase_add_test(tc, test_check_size_no_limit);
 	tcase_add_test(tc, test_admit_segments);
 	tcase_add_test(tc, test_admit_bytes);
+	tcase_add_test(tc, test_admit_no_segment_when_over);
 	tcase_add_test(tc, test_admit_shrink_when_over);
 	tcase_add_test(tc, test_admit_no_limits);
 	tcase_add_test(tc, test_apply);

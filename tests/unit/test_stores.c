@@ -896,6 +896,36 @@ START_TEST(test_no_limits_no_count)
 }
 END_TEST
 
+/* What statfs and user.shmfs.limits report is recounted when the count is
+ * older than a second: growth behind the daemon's back shows. */
+START_TEST(test_usage_is_fresh)
+{
+	struct usage u;
+	uint64_t walks;
+
+	configure("max_total_size = 16M\n");
+	make_file(SHM("shmfs.a"), 4 * KiB);
+	open_stores();
+	/* Grown behind the daemon's back (a passthrough write). */
+	make_file(SHM("shmfs.b"), 20 * MiB);
+	walks = s.recounts;
+	stores_usage(&s, &u);
+	ck_assert_uint_eq(u.bytes, 4 * KiB); /* counted at open, just now */
+	ck_assert_uint_eq(s.recounts, walks);
+	s.counted_at -= STORES_FRESH_NS; /* a second later */
+	stores_usage(&s, &u);
+	ck_assert_uint_eq(u.bytes, 20 * MiB + 4 * KiB);
+	ck_assert_uint_eq(u.segments, 2);
+	ck_assert_uint_eq(s.recounts, walks + 1);
+	/* ... and the store past its limit takes no new segment. */
+	ck_assert_int_eq(stores_charge(&s, 1, 0), -ENOSPC);
+	/* Growth noted without asking (the last release of a passthrough file). */
+	stores_note(&s, 0, (int64_t)MiB);
+	ck_assert_uint_eq(s.usage.bytes, 21 * MiB + 4 * KiB);
+	stores_close(&s, 0);
+}
+END_TEST
+
 /* ---- walk: what lifetimes and counts see ---- */
 
 struct visits {
@@ -1229,6 +1259,7 @@ Suite *stores_suite(void)
 	tcase_add_test(tc, test_charge_recounts);
 	tcase_add_test(tc, test_recount);
 	tcase_add_test(tc, test_no_limits_no_count);
+	tcase_add_test(tc, test_usage_is_fresh);
 	suite_add_tcase(su, tc);
 
 	tc = tcase_create("walk");
