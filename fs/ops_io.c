@@ -32,6 +32,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "killpriv.h"
 #include "log.h"
 #include "passthrough.h"
 #include "writelog.h"
@@ -411,6 +412,12 @@ void shmfs_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *in_buf,
 	int err;
 
 	order_wait(&fs->order);
+	/* As on tmpfs, the bits go before the data is written. */
+	err = killpriv_asked() ? killpriv_apply(req, (int)fi->fh) : 0;
+	if (err) {
+		fuse_reply_err(req, err);
+		return;
+	}
 	if (quota_active(l)) {
 		/* Past max_segment_size a write is cut short, or refused. */
 		if (l->max_segment_size && (uint64_t)off + size > l->max_segment_size) {

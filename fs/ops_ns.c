@@ -9,6 +9,8 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include "killpriv.h"
+
 struct inode *shmfs_inode(fuse_req_t req, fuse_ino_t ino)
 {
 	if (ino == FUSE_ROOT_ID)
@@ -258,7 +260,11 @@ void shmfs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int valid,
 	int err;
 
 	order_wait(&shmfs_data(req)->order);
-	err = shmfs_do_setattr(shmfs_data(req), in, fi ? (int)fi->fh : -1, attr, valid);
+	/* A truncate, open(O_TRUNC), fallocate, chown or passthrough write by
+	 * a caller without CAP_FSETID: setuid/setgid bits go first. */
+	err = killpriv_asked() ? killpriv_apply(req, in->fd) : 0;
+	if (!err)
+		err = shmfs_do_setattr(shmfs_data(req), in, fi ? (int)fi->fh : -1, attr, valid);
 	if (err) {
 		fuse_reply_err(req, err);
 		return;
