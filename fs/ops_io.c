@@ -482,12 +482,10 @@ void shmfs_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset, off
 
 	(void)ino;
 	order_wait(&fs->order);
-	if (mode & FALLOC_FL_PUNCH_HOLE)
-		err = 0; /* frees, never grows */
-	else if (mode & FALLOC_FL_KEEP_SIZE)
-		err = shmfs_keep_size_check(fs, (int)fi->fh, end);
-	else
+	if (!(mode & FALLOC_FL_KEEP_SIZE))
 		err = shmfs_charge_size(fs, (int)fi->fh, end, 0, &charged);
+	else if (!(mode & FALLOC_FL_PUNCH_HOLE)) /* a hole only frees */
+		err = shmfs_keep_size_check(fs, (int)fi->fh, end);
 	if (!err && fallocate((int)fi->fh, mode, offset, length)) {
 		err = errno;
 		stores_uncharge(&fs->stores, 0, charged);
