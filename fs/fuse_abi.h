@@ -9,7 +9,8 @@
 #include <sys/ioctl.h>
 
 #define SHMFS_FUSE_INIT 26                      /* opcode */
-#define SHMFS_FUSE_WRITEBACK_CACHE (1u << 16)   /* fuse_init_in/out.flags */
+#define SHMFS_FUSE_ATOMIC_O_TRUNC (1u << 3)     /* fuse_init_in/out.flags */
+#define SHMFS_FUSE_WRITEBACK_CACHE (1u << 16)
 #define SHMFS_FUSE_HANDLE_KILLPRIV_V2 (1u << 28)
 #define SHMFS_FUSE_INIT_EXT (1u << 30)          /* flags2 is valid */
 #define SHMFS_FUSE_DIRECT_IO_ALLOW_MMAP_FLAGS2 (1u << 4) /* bit 36, Linux 6.6+ */
@@ -37,11 +38,22 @@ struct shmfs_fuse_in_header {
 #define SHMFS_FUSE_WRITE 16
 #define SHMFS_FUSE_FALLOCATE 43
 #define SHMFS_FATTR_SIZE (1u << 3)
+#define SHMFS_FATTR_FH (1u << 6)
+#define SHMFS_FATTR_LOCKOWNER (1u << 9)
+#define SHMFS_FATTR_KILL_SUIDGID (1u << 11)
+#define SHMFS_FUSE_WRITE_KILL_SUIDGID (1u << 2) /* fuse_write_in.write_flags */
 
 struct shmfs_fuse_rw_in { /* the start of fuse_read_in and fuse_write_in */
 	uint64_t fh;
 	uint64_t offset;
 	uint32_t size;
+};
+
+struct shmfs_fuse_write_in {
+	uint64_t fh;
+	uint64_t offset;
+	uint32_t size;
+	uint32_t write_flags;
 };
 
 struct shmfs_fuse_setattr_in { /* the start of fuse_setattr_in */

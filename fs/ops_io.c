@@ -32,6 +32,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "killpriv.h"
 #include "log.h"
 #include "passthrough.h"
 #include "writelog.h"
@@ -579,6 +580,12 @@ void shmfs_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *in_buf,
 	int err;
 
 	order_wait(&fs->order);
+	/* As on tmpfs, the bits go before the data is written. */
+	err = killpriv_asked() ? killpriv_apply(req, (int)fi->fh) : 0;
+	if (err) {
+		fuse_reply_err(req, err);
+		return;
+	}
 	if (quota_active(l)) {
 		/* Past max_segment_size a write is cut short, or refused. */
 		if (l->max_segment_size && (uint64_t)off + size > l->max_segment_size) {
@@ -611,18 +618,42 @@ void shmfs_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_
 	fuse_reply_err(req, (datasync ? fdatasync(fd) : fsync(fd)) ? errno : 0);
 }
 
+/* FALLOC_FL_KEEP_SIZE past the end of a segment allocates memory that its
+ * size does not show, and the limits count sizes. So with limits set such
+ * a range is refused: ENOSPC or EFBIG where it would not fit even as the
+ * segment's size, else EOPNOTSUPP (the caller can still write the bytes,
+ * and then they count). Within the size it is allocation only. */
+static int shmfs_keep_size_check(struct shmfs *fs, int fd, uint64_t end)
+{
+	struct stat st;
+	int64_t charged;
+	int err;
+
+	if (!quota_active(&fs->stores.limits))
+		return 0;
+	if (fstat(fd, &st))
+		return errno;
+	if (end <= (uint64_t)st.st_size)
+		return 0;
+	err = shmfs_charge_size(fs, fd, end, 0, &charged);
+	stores_uncharge(&fs->stores, 0, charged);
+	return err ? err : EOPNOTSUPP;
+}
+
 void shmfs_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t offset, off_t length,
 		     struct fuse_file_info *fi)
 {
 	struct shmfs *fs = shmfs_data(req);
+	uint64_t end = (uint64_t)offset + (uint64_t)length;
 	int64_t charged = 0;
 	int err = 0;
 
 	(void)ino;
 	order_wait(&fs->order);
-	if (!(mode & (FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE)))
-		err = shmfs_charge_size(fs, (int)fi->fh, (uint64_t)offset + (uint64_t)length, 0,
-					&charged);
+	if (!(mode & FALLOC_FL_KEEP_SIZE))
+		err = shmfs_charge_size(fs, (int)fi->fh, end, 0, &charged);
+	else if (!(mode & FALLOC_FL_PUNCH_HOLE)) /* a hole only frees */
+		err = shmfs_keep_size_check(fs, (int)fi->fh, end);
 	if (!err && fallocate((int)fi->fh, mode, offset, length)) {
 		err = errno;
 		stores_uncharge(&fs->stores, 0, charged);

@@ -10,6 +10,8 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+#include "killpriv.h"
+
 struct inode *shmfs_inode(fuse_req_t req, fuse_ino_t ino)
 {
 	if (ino == FUSE_ROOT_ID)
@@ -322,8 +324,13 @@ void shmfs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int valid,
 	if (ifd < 0) {
 		err = -ifd;
 	} else {
-		err = shmfs_do_setattr(shmfs_data(req), in, ifd, fi ? (int)fi->fh : -1, attr,
-				       valid);
+		/* A truncate, open(O_TRUNC), fallocate, chown or passthrough
+		 * write by a caller without CAP_FSETID: setuid/setgid bits go
+		 * first. */
+		err = killpriv_asked() ? killpriv_apply(req, ifd) : 0;
+		if (!err)
+			err = shmfs_do_setattr(shmfs_data(req), in, ifd, fi ? (int)fi->fh : -1,
+					       attr, valid);
 		inode_fd_done(in, ifd);
 	}
 	if (err) {

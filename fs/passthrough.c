@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "fuse_abi.h"
+#include "killpriv.h"
 #include "log.h"
 
 #define OVERLAYFS_MAGIC 0x794c7630
@@ -40,7 +41,8 @@ static uint32_t passthrough_stack_depth(struct shmfs *fs)
 	return 1;
 }
 
-/* Notes the FUSE_INIT request and what the kernel offers. */
+/* Notes the FUSE_INIT request and what the kernel offers, and whether a
+ * request asks for setuid/setgid bits to go (killpriv.c). */
 static ssize_t passthrough_io_read(int fd, void *buf, size_t len, void *userdata)
 {
 	struct shmfs *fs = userdata;
@@ -48,6 +50,7 @@ static ssize_t passthrough_io_read(int fd, void *buf, size_t len, void *userdata
 	const struct shmfs_fuse_in_header *in = buf;
 	const struct shmfs_fuse_init_in *init = (const void *)(in + 1);
 
+	killpriv_note(buf, n > 0 ? (size_t)n : 0);
 	if (n >= (ssize_t)(sizeof(*in) + sizeof(*init)) && in->opcode == SHMFS_FUSE_INIT) {
 		fs->init_unique = in->unique;
 		fs->kernel_offers_passthrough = (init->flags & SHMFS_FUSE_INIT_EXT) &&
@@ -69,10 +72,11 @@ static uint32_t *init_out_u32(struct iovec *iov, size_t offset)
  * FUSE_HANDLE_KILLPRIV_V2: without it FUSE keeps SB_NOSEC off, and the
  * kernel asks the daemon for "security.capability" before every write(2),
  * a round trip that costs more than a small passthrough write itself. With
- * it the kernel leaves killing setuid/setgid bits and capabilities on write
- * to the filesystem; shmfs does not do that, which is harmless because its
- * mounts are always nosuid (those bits and file capabilities confer nothing
- * there), and it is documented.
+ * it the kernel leaves killing setuid/setgid bits on write, truncate and
+ * chown to the filesystem, which killpriv.c does. FUSE_ATOMIC_O_TRUNC goes
+ * with it: open(O_TRUNC) then comes as OPEN and a SETATTR of the size, and
+ * that SETATTR says whether the bits go, which an OPEN says only in a field
+ * libfuse 3.14 does not pass on.
  *
  * FUSE_DIRECT_IO_ALLOW_MMAP: lets cached-mode files be FOPEN_DIRECT_IO and
  * still be mapped shared (see ops_io.c for why they are).
@@ -80,8 +84,10 @@ static uint32_t *init_out_u32(struct iovec *iov, size_t offset)
  * Passthrough: the kernel refuses it with writeback cache. */
 static void passthrough_patch_init(struct shmfs *fs, struct iovec *init_out)
 {
-	if (fs->kernel_offers_killpriv_v2)
+	if (fs->kernel_offers_killpriv_v2) {
 		*init_out_u32(init_out, SHMFS_INIT_OUT_FLAGS) |= SHMFS_FUSE_HANDLE_KILLPRIV_V2;
+		*init_out_u32(init_out, SHMFS_INIT_OUT_FLAGS) &= ~SHMFS_FUSE_ATOMIC_O_TRUNC;
+	}
 	if (fs->kernel_offers_dio_mmap) {
 		*init_out_u32(init_out, SHMFS_INIT_OUT_FLAGS) |= SHMFS_FUSE_INIT_EXT;
 		*init_out_u32(init_out, SHMFS_INIT_OUT_FLAGS2) |= SHMFS_FUSE_DIRECT_IO_ALLOW_MMAP_FLAGS2;
