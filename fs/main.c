@@ -30,6 +30,7 @@ const struct fuse_lowlevel_ops shmfs_ops = {
 	.mkdir = shmfs_mkdir,
 	.symlink = shmfs_symlink,
 	.link = shmfs_link,
+	.readlink = shmfs_readlink,
 	.unlink = shmfs_unlink,
 	.rmdir = shmfs_rmdir,
 	.rename = shmfs_rename,

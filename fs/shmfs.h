@@ -96,6 +96,7 @@ void shmfs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int valid,
 void shmfs_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, dev_t rdev);
 void shmfs_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode);
 void shmfs_symlink(fuse_req_t req, const char *link, fuse_ino_t parent, const char *name);
+void shmfs_readlink(fuse_req_t req, fuse_ino_t ino);
 void shmfs_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const char *newname);
 void shmfs_unlink(fuse_req_t req, fuse_ino_t parent, const char *name);
 void shmfs_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name);

@@ -38,8 +38,10 @@ int store_backing_name(const struct store *st, int top, const char *name,
  * not shown (no prefix, or nothing left after it). */
 const char *store_visible_name(const struct store *st, int top, const char *name);
 
-/* Whether a backing object of this type is shown at all: only regular files
- * (segments) and directories; never symlinks, devices, fifos or sockets. */
+/* Whether a backing object of this type is shown: every type tmpfs has
+ * (regular files, the segments, directories, symlinks, FIFOs, sockets,
+ * device nodes). The daemon never follows a symlink nor opens a FIFO or a
+ * device: it stats them and acts on their names and O_PATH fds. */
 int store_type_shown(mode_t mode);
 
 const char *store_backend_name(enum store_backend backend);
@@ -87,7 +89,7 @@ typedef void (*store_visit_fn)(int dirfd, const char *name, const struct stat *s
 /* Says whether a name of the top directory (as the mount shows it) is left out. */
 typedef int (*store_skip_fn)(const char *name, void *arg);
 
-/* Walk the store. Symlinks and special files are never visited or followed;
+/* Walk the store. Symlinks are visited (every type is) but never followed;
  * in the top directory only names with the prefix are. */
 void store_walk(const struct store *st, store_skip_fn skip, void *skip_arg,
 		store_visit_fn visit, void *arg);
