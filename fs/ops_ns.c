@@ -22,6 +22,33 @@ static fuse_ino_t shmfs_nodeid(struct shmfs *fs, struct inode *in)
 	return in == &fs->root ? FUSE_ROOT_ID : (fuse_ino_t)(uintptr_t)in;
 }
 
+/* A process segment is removed by the name its fd has (store_unlink_fd).
+ * If that name was unlinked while another name of it remains (a hard link,
+ * as sem_open makes: a temporary name, a link, an unlink), give the fd the
+ * name the lookup came by: an fd of the same object, put in place with
+ * dup3, which swaps the file behind the number at once for every thread.
+ * opath is an fd of in's object. */
+static void shmfs_renew_name(struct inode *in, int opath)
+{
+	static const char deleted[] = " (deleted)";
+	size_t dl = sizeof(deleted) - 1;
+	char link[64], path[PATH_MAX];
+	ssize_t n;
+	int fd;
+
+	if (in->fd < 0)
+		return;
+	store_fd_path(in->fd, link, sizeof(link));
+	n = readlink(link, path, sizeof(path));
+	if (n < (ssize_t)dl || memcmp(path + n - (ssize_t)dl, deleted, dl) != 0)
+		return;
+	fd = in->fd_rw ? store_reopen(opath, O_RDWR) : fcntl(opath, F_DUPFD_CLOEXEC, 0);
+	if (fd < 0)
+		return;
+	dup3(fd, in->fd, O_CLOEXEC);
+	close(fd);
+}
+
 int shmfs_entry(struct shmfs *fs, struct store *store, int top, int opath,
 		struct fuse_entry_param *e)
 {
@@ -42,6 +69,8 @@ int shmfs_entry(struct shmfs *fs, struct store *store, int top, int opath,
 	}
 	in = S_ISREG(e->attr.st_mode) ? itable_find(&fs->inodes, &e->attr) : NULL;
 	if (in) {
+		if (shmfs_lifetime(in) == LIFETIME_PROCESS)
+			shmfs_renew_name(in, opath);
 		close(opath);
 	} else {
 		if (S_ISREG(e->attr.st_mode) && itable_keeps_fd(&fs->inodes))

@@ -596,21 +596,22 @@ START_TEST(test_symlinks_not_followed)
 	make_dir(DISK("m"));
 	make_link(DISK("outside"), DISK("m/evil"));
 
+	/* A mount-lifetime store is emptied of every type, symlinks too:
+	 * each is removed itself, never followed. */
 	open_stores();
-	ck_assert(S_ISLNK(stat_of(SHM("shmfs.evil")).st_mode));
-	ck_assert(S_ISLNK(stat_of(SHM("shmfs.evilf")).st_mode));
-	ck_assert(S_ISLNK(stat_of(DISK("m/evil")).st_mode));
+	ck_assert(!exists(SHM("shmfs.evil")));
+	ck_assert(!exists(SHM("shmfs.evilf")));
+	ck_assert(!exists(SHM("shmfs.sub")));
+	ck_assert(!exists(DISK("m/evil")));
 	ck_assert_exists(DISK("outside/victim"));
 	ck_assert_exists(DISK("victim"));
-	ck_assert(S_ISLNK(stat_of(SHM("shmfs.sub/evil")).st_mode));
 	stores_close(&s, 1);
-	ck_assert(S_ISLNK(stat_of(SHM("shmfs.evil")).st_mode));
-	ck_assert(S_ISLNK(stat_of(SHM("shmfs.evilf")).st_mode));
-	ck_assert(S_ISLNK(stat_of(DISK("m/evil")).st_mode));
 	ck_assert_exists(DISK("outside/victim"));
 	ck_assert_exists(DISK("victim"));
 
-	/* Without lifetime mount, only process marks are swept. */
+	/* Without lifetime mount, only process marks are swept, and a
+	 * symlink to a marked file is neither followed nor removed. */
+	make_link(DISK("victim"), SHM("shmfs.evilf"));
 	configure("[dir m]\npath = %s\n", DISK("m"));
 	open_stores();
 	stores_close(&s, 1);
@@ -752,6 +753,14 @@ START_TEST(test_recount)
 	stores_recount(&s);
 	ck_assert_uint_eq(s.usage.segments, 3);
 	ck_assert_uint_eq(s.usage.bytes, 4301);
+	/* A segment with three names counts once; symlinks and FIFOs not at all. */
+	ck_assert_int_eq(link(SHM("shmfs.a"), SHM("shmfs.a2")), 0);
+	ck_assert_int_eq(link(SHM("shmfs.a"), SHM("shmfs.sub/a3")), 0);
+	make_link("shmfs.a", SHM("shmfs.l"));
+	ck_assert_int_eq(mkfifo(SHM("shmfs.f"), 0600), 0);
+	stores_recount(&s);
+	ck_assert_uint_eq(s.usage.segments, 3);
+	ck_assert_uint_eq(s.usage.bytes, 4301);
 	stores_close(&s, 0);
 }
 END_TEST
@@ -840,7 +849,12 @@ START_TEST(test_walk)
 	ck_assert_int_eq(store_open(&st, shm_dir, "shmfs.", STORE_SHM, LIFETIME_KERNEL), 0);
 	store_walk(&st, NULL, NULL, record, &v);
 	store_close(&st);
-	ck_assert_int_eq(v.n, 5);
+	/* Every type is visited; symlinks are not followed (sub/up is "..",
+	 * shmfs.out leads out of the store). */
+	ck_assert_int_eq(v.n, 10);
+	ck_assert(S_ISLNK(v.sb[visited(&v, "up")].st_mode));
+	ck_assert(S_ISLNK(v.sb[visited(&v, "shmfs.out")].st_mode));
+	ck_assert(S_ISFIFO(v.sb[visited(&v, "shmfs.fifo")].st_mode));
 	ck_assert_int_ge(visited(&v, "shmfs.a"), 0);
 	ck_assert_int_ge(visited(&v, "x"), 0);
 	ck_assert_int_ge(visited(&v, "y"), 0);
@@ -864,8 +878,10 @@ START_TEST(test_walk_skip)
 	ck_assert_int_eq(store_open(&st, shm_dir, "shmfs.", STORE_SHM, LIFETIME_KERNEL), 0);
 	store_walk(&st, skip_d, &v, record, &v);
 	store_close(&st);
-	ck_assert_int_eq(v.n, 1);
-	ck_assert_str_eq(v.names[0], "shmfs.a");
+	ck_assert_int_eq(v.n, 4);
+	ck_assert_int_ge(visited(&v, "shmfs.a"), 0);
+	ck_assert_int_ge(visited(&v, "shmfs.link"), 0);
+	ck_assert_int_lt(visited(&v, "x"), 0);
 	ck_assert_int_ge(v.nskipped, 2);
 	for (int i = 0; i < v.nskipped && i < 32; i++)
 		ck_assert_msg(strncmp(v.skipped[i], "shmfs.", 6) != 0 &&
