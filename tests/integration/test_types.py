@@ -36,6 +36,12 @@ class ObjectTypes(ShmfsTestCase):
         self.ok(run(["rm", self.m.path("a")]))
         self.assertEqual(self.ok(run(["cat", self.m.path("b")])), "second\n")
         self.assertEqual(stat_field(self.m.path("b"), "%h"), "1")
+        self.ok(run(["touch", self.m.path("c")]))
+        self.assertEqual(try_op("os.link(A[0], A[1])", self.m.path("b"), self.m.path("c")),
+                         "EEXIST")
+        self.ok(run(["mkdir", self.m.path("d")]))
+        self.assertEqual(try_op("os.link(A[0], A[1])", self.m.path("d"), self.m.path("e")),
+                         "EPERM")
 
     def test_hard_link_of_a_mapped_segment_maps_the_same_pages(self):
         self.ok(run(["truncate", "-s", "4096", self.m.path("a")]))
@@ -44,16 +50,6 @@ class ObjectTypes(ShmfsTestCase):
         self.assertEqual(mapper.ask("w 0 through-a"), "ok")
         self.assertEqual(mapper.ask("msync"), "ok")
         self.assertEqual(self.ok(run(["head", "-c", "9", self.m.path("b")])), "through-a")
-
-    def test_hard_link_of_a_directory_is_eperm(self):
-        self.ok(run(["mkdir", self.m.path("d")]))
-        self.assertEqual(try_op("os.link(A[0], A[1])", self.m.path("d"), self.m.path("e")),
-                         "EPERM")
-
-    def test_hard_link_onto_an_existing_name_is_eexist(self):
-        self.ok(run(["touch", self.m.path("a"), self.m.path("b")]))
-        self.assertEqual(try_op("os.link(A[0], A[1])", self.m.path("a"), self.m.path("b")),
-                         "EEXIST")
 
     def test_symlink_is_kept_as_a_symlink_and_followed_by_the_client(self):
         self.ok(sh("echo target-data > %s" % self.m.path("t")))
@@ -171,10 +167,17 @@ class TypesAcrossStores(ShmfsTestCase):
         self.ok(run(["ln", m.path("persist", "b"), m.path("persist", "c")]))
         self.assertEqual(os.stat(os.path.join(disk, "b")).st_nlink, 2)
 
-    def test_hard_link_onto_a_declared_name_is_eexist(self):
+    def test_hard_link_of_or_onto_a_declared_segment(self):
         m = self.mount_config("[segment cam]\nsize = 4K\n")
         self.ok(run(["touch", m.path("a")]))
+        self.ok(run(["ln", m.path("a"), m.path("b")]))
         self.assertEqual(try_op("os.link(A[0], A[1])", m.path("a"), m.path("cam")), "EEXIST")
+        # An shm declared segment lives in the root store: it may get
+        # another name there, and keeps its own when that one goes.
+        self.ok(run(["ln", m.path("cam"), m.path("c")]))
+        self.assertEqual(stat_field(m.path("c"), "%i %s"), stat_field(m.path("cam"), "%i %s"))
+        self.ok(run(["rm", m.path("c")]))
+        self.assertEqual(stat_field(m.path("cam"), "%s %h"), "4096 1")
 
 
 class LimitsCountSegments(ShmfsTestCase):
