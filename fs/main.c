@@ -50,6 +50,8 @@ const struct fuse_lowlevel_ops shmfs_ops = {
 	.fsync = shmfs_fsync,
 	.fallocate = shmfs_fallocate,
 	.release = shmfs_release,
+	.lseek = shmfs_lseek,
+	.ioctl = shmfs_ioctl,
 };
 
 struct shmfs_args {

@@ -20,6 +20,11 @@ static struct shmfs_dir *shmfs_dir(struct fuse_file_info *fi)
 	return (struct shmfs_dir *)(uintptr_t)fi->fh;
 }
 
+int shmfs_dir_fd(struct fuse_file_info *fi)
+{
+	return dirfd(shmfs_dir(fi)->dp);
+}
+
 void shmfs_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct inode *in = shmfs_inode(req, ino);

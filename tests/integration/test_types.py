@@ -291,3 +291,65 @@ class SharedMountTypes(ShmfsTestCase):
         r = run(["stat", "-c", "%F", self.m.path("fifo")], user=ATTACKER, timeout=5)
         self.assertEqual(self.ok(r), "fifo\n")
         self.assertEqual(self.ok(run(["ls", self.m.mnt], user=ATTACKER, timeout=5)), "fifo\n")
+
+
+class FileQueries(ShmfsTestCase):
+    """SEEK_DATA/SEEK_HOLE, lsattr/chattr and O_TMPFILE, against a plain
+    tmpfs directory doing the same."""
+
+    SEEKS = (
+        "import os, sys\n"
+        "fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT, 0o600)\n"
+        "os.ftruncate(fd, 1 << 20); os.pwrite(fd, b'x', 65536)\n"
+        "out = []\n"
+        "for off, how in ((0, os.SEEK_DATA), (0, os.SEEK_HOLE), (65536, os.SEEK_HOLE),\n"
+        "                 (70000, os.SEEK_DATA), (1 << 21, os.SEEK_HOLE)):\n"
+        "    try:\n"
+        "        out.append(str(os.lseek(fd, off, how)))\n"
+        "    except OSError as e:\n"
+        "        out.append(os.strerror(e.errno))\n"
+        "print(' '.join(out))\n")
+
+    def test_seek_data_and_seek_hole_find_what_tmpfs_finds(self):
+        m = self.mount()
+        tmpfs = self.shm_dir()
+        want = self.ok(py(self.SEEKS, os.path.join(tmpfs, "sparse")))
+        self.assertEqual(want.split()[:3], ["65536", "0", "69632"])
+        self.assertEqual(self.ok(py(self.SEEKS, m.path("sparse"))), want)
+
+    def test_lsattr_and_chattr_as_on_tmpfs(self):
+        m = self.mount()
+        tmpfs = self.shm_dir()
+        for d in (m.mnt, tmpfs):
+            self.ok(run(["touch", os.path.join(d, "f")]))
+            self.ok(run(["chattr", "+d", os.path.join(d, "f")]))
+            self.ok(run(["mkdir", os.path.join(d, "sub")]))
+            self.ok(run(["chattr", "+A", os.path.join(d, "sub")]))
+        for name, opt in (("f", []), ("sub", ["-d"])):
+            got = self.ok(run(["lsattr"] + opt + [m.path(name)])).split()[0]
+            want = self.ok(run(["lsattr"] + opt + [os.path.join(tmpfs, name)])).split()[0]
+            self.assertEqual(got, want, name)
+        self.assertEqual(self.ok(run(["lsattr", m.backing("f")])).split()[0],
+                         self.ok(run(["lsattr", m.path("f")])).split()[0])
+        # Immutable and append-only would not hold for opens through the
+        # mount (the FUSE inode does not carry them): refused.
+        self.fails_with(run(["chattr", "+i", m.path("f")]), "Operation not supported")
+        self.ok(run(["chattr", "-d", m.path("f")]))
+        self.assertEqual(self.ok(run(["lsattr", m.path("f")])).split()[0], "-" * 22)
+        # No other ioctl reaches the backing object.
+        code = ("import fcntl, os, sys, termios\n"
+                "fd = os.open(sys.argv[1], os.O_RDONLY)\n"
+                "try:\n"
+                "    fcntl.ioctl(fd, termios.TIOCGWINSZ, b'\\0' * 8); print('OK')\n"
+                "except OSError as e:\n"
+                "    print(os.strerror(e.errno))\n")
+        self.assertEqual(self.ok(py(code, m.path("f"))), "Inappropriate ioctl for device\n")
+
+    def test_chattr_by_a_user_is_the_users(self):
+        m = self.shared_mount()
+        self.ok(run(["touch", m.path("f")], user=ATTACKER))
+        self.ok(run(["chattr", "+d", m.path("f")], user=ATTACKER))
+        self.ok(run(["touch", m.path("v")], user=VICTIM))
+        self.fails_with(run(["chattr", "+d", m.path("v")], user=ATTACKER),
+                        "Operation not permitted")
+        self.assertEqual(self.ok(run(["lsattr", m.backing("v")])).split()[0], "-" * 22)
