@@ -33,6 +33,7 @@ const struct fuse_lowlevel_ops shmfs_ops = {
 	.mkdir = shmfs_mkdir,
 	.symlink = shmfs_symlink,
 	.link = shmfs_link,
+	.readlink = shmfs_readlink,
 	.unlink = shmfs_unlink,
 	.rmdir = shmfs_rmdir,
 	.rename = shmfs_rename,
@@ -52,6 +53,8 @@ const struct fuse_lowlevel_ops shmfs_ops = {
 	.fsync = shmfs_fsync,
 	.fallocate = shmfs_fallocate,
 	.release = shmfs_release,
+	.lseek = shmfs_lseek,
+	.ioctl = shmfs_ioctl,
 };
 
 struct shmfs_args {

@@ -20,6 +20,11 @@ static struct shmfs_dir *shmfs_dir(struct fuse_file_info *fi)
 	return (struct shmfs_dir *)(uintptr_t)fi->fh;
 }
 
+int shmfs_dir_fd(struct fuse_file_info *fi)
+{
+	return dirfd(shmfs_dir(fi)->dp);
+}
+
 void shmfs_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct inode *in = shmfs_inode(req, ino);
@@ -62,10 +67,8 @@ static const char *shmfs_dir_shown(struct shmfs_dir *d, struct dirent *de)
 	name = store_visible_name(d->in->store, d->in->top, de->d_name);
 	if (!name)
 		return NULL;
-	if (de->d_type == DT_REG || de->d_type == DT_DIR)
-		return name;
 	if (de->d_type != DT_UNKNOWN)
-		return NULL;
+		return store_type_shown(DTTOIF(de->d_type)) ? name : NULL;
 	if (fstatat(dirfd(d->dp), de->d_name, &st, AT_SYMLINK_NOFOLLOW) ||
 	    !store_type_shown(st.st_mode))
 		return NULL;

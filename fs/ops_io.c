@@ -118,13 +118,25 @@ void shmfs_backing_forget(struct inode *in, void *arg)
 
 /* Remove a process-lifetime segment whose last user is gone: by the name
  * it has now, reached from its store's top without following a symlink,
- * if that name still holds this very object (store_unlink_fd). */
+ * if that name still holds this very object (store_unlink_fd). A segment
+ * with several names (hard links) is left alone: the daemon knows one name
+ * of an object, not all, and removing one of them would remove nothing.
+ * Its names go as their users unlink them; once it has one name again, the
+ * release of its next last user removes it. */
 static void shmfs_remove_process_segment(struct shmfs *fs, struct inode *in)
 {
 	struct stat st;
 	int fd = inode_fd(in), rc;
 
-	rc = fd < 0 ? fd : fstat(fd, &st) ? -errno : store_unlink_fd(in->store, fd);
+	rc = fd < 0 ? fd : fstat(fd, &st) ? -errno : 0;
+	if (!rc && st.st_nlink > 1) {
+		inode_fd_done(in, fd);
+		log_debug("keeping process-lifetime segment (inode %lu): it has %lu names",
+			  (unsigned long)st.st_ino, (unsigned long)st.st_nlink);
+		return;
+	}
+	if (!rc)
+		rc = store_unlink_fd(in->store, fd);
 	inode_fd_done(in, fd);
 	if (rc == -ENOENT || rc == -ESTALE)
 		return; /* unlinked already, or the name is someone else's now */

@@ -24,6 +24,33 @@ static fuse_ino_t shmfs_nodeid(struct shmfs *fs, struct inode *in)
 	return in == &fs->root ? FUSE_ROOT_ID : (fuse_ino_t)(uintptr_t)in;
 }
 
+/* A process segment is removed by the name its fd has (store_unlink_fd).
+ * If that name was unlinked while another name of it remains (a hard link,
+ * as sem_open makes: a temporary name, a link, an unlink), give the fd the
+ * name the lookup came by: an fd of the same object, put in place with
+ * dup3, which swaps the file behind the number at once for every thread.
+ * opath is an fd of in's object. */
+static void shmfs_renew_name(struct inode *in, int opath)
+{
+	static const char deleted[] = " (deleted)";
+	size_t dl = sizeof(deleted) - 1;
+	char link[64], path[PATH_MAX];
+	ssize_t n;
+	int fd;
+
+	if (in->fd < 0)
+		return;
+	store_fd_path(in->fd, link, sizeof(link));
+	n = readlink(link, path, sizeof(path));
+	if (n < (ssize_t)dl || memcmp(path + n - (ssize_t)dl, deleted, dl) != 0)
+		return;
+	fd = in->fd_rw ? store_reopen(opath, O_RDWR) : fcntl(opath, F_DUPFD_CLOEXEC, 0);
+	if (fd < 0)
+		return;
+	dup3(fd, in->fd, O_CLOEXEC);
+	close(fd);
+}
+
 int shmfs_entry(struct shmfs *fs, struct store *store, int top, int opath,
 		struct fuse_entry_param *e)
 {
@@ -38,13 +65,14 @@ int shmfs_entry(struct shmfs *fs, struct store *store, int top, int opath,
 		close(opath);
 		return err;
 	}
-	/* Whatever is not a segment or a directory is not there. */
 	if (!store_type_shown(e->attr.st_mode)) {
 		close(opath);
 		return ENOENT;
 	}
 	in = S_ISREG(e->attr.st_mode) ? itable_find(&fs->inodes, &e->attr) : NULL;
 	if (in) {
+		if (shmfs_lifetime(in) == LIFETIME_PROCESS)
+			shmfs_renew_name(in, opath);
 		close(opath);
 	} else {
 		if (S_ISREG(e->attr.st_mode) && itable_keeps_fd(&fs->inodes))
@@ -307,7 +335,9 @@ static int shmfs_do_setattr(struct shmfs *fs, struct inode *in, int ifd, int fd,
 			tv[1].tv_nsec = UTIME_NOW;
 		else if (valid & FUSE_SET_ATTR_MTIME)
 			tv[1] = attr->st_mtim;
-		if (utimensat(AT_FDCWD, path, tv, 0))
+		/* With an empty path, on the object ifd holds: an O_PATH fd
+		 * of a symlink, FIFO or socket too, none of them opened. */
+		if (utimensat(ifd, "", tv, AT_EMPTY_PATH))
 			return errno;
 	}
 	return 0;
@@ -387,29 +417,52 @@ static int shmfs_make_file(struct shmfs *fs, struct inode *dir, int dirfd, const
 	return 0;
 }
 
+/* What to make: the type and mode, and a device number (mknod) or a
+ * symlink's target. */
+struct shmfs_node {
+	mode_t mode;
+	dev_t rdev;
+	const char *target;
+};
+
+static int shmfs_make_node(int dirfd, const char *bname, const struct shmfs_node *n)
+{
+	int rc;
+
+	if (S_ISDIR(n->mode))
+		rc = mkdirat(dirfd, bname, n->mode & 07777);
+	else if (S_ISLNK(n->mode))
+		rc = symlinkat(n->target, dirfd, bname);
+	else if (S_ISFIFO(n->mode) || S_ISSOCK(n->mode) || S_ISCHR(n->mode) || S_ISBLK(n->mode))
+		/* Device nodes need CAP_MKNOD, which the thread has only while
+		 * its fs uid is 0: only a root caller makes one. The mount is
+		 * nodev, so they open nothing through it. */
+		rc = mknodat(dirfd, bname, n->mode, n->rdev);
+	else
+		return EINVAL;
+	return rc ? errno : 0;
+}
+
 /* Make bname in dir; the thread acts as the caller meanwhile. */
-static int shmfs_make_as(struct shmfs *fs, struct inode *dir, const char *bname, mode_t mode,
-			 int *fd)
+static int shmfs_make_as(struct shmfs *fs, struct inode *dir, const char *bname,
+			 const struct shmfs_node *n, int *fd)
 {
 	int dirfd, err;
 
-	if (!S_ISREG(mode) && !S_ISDIR(mode))
-		return EPERM; /* device nodes, fifos and sockets are not segments */
 	dirfd = inode_fd(dir);
 	if (dirfd < 0)
 		return -dirfd;
-	if (S_ISREG(mode))
-		err = shmfs_make_file(fs, dir, dirfd, bname, mode, fd);
+	if (S_ISREG(n->mode))
+		err = shmfs_make_file(fs, dir, dirfd, bname, n->mode, fd);
 	else
-		err = mkdirat(dirfd, bname, mode & 07777) ? errno : 0;
+		err = shmfs_make_node(dirfd, bname, n);
 	inode_fd_done(dir, dirfd);
 	return err;
 }
 
-/* shmfs_make_as as the caller of req, with its supplementary groups or
- * with none. */
-static int shmfs_make_as_caller(fuse_req_t req, struct inode *dir, const char *bname,
-				mode_t mode, int *fd, int groups)
+/* Run fn as the caller of req (fs uid, gid), with its supplementary groups
+ * or with none. */
+static int shmfs_as_caller_with(fuse_req_t req, int (*fn)(void *), void *arg, int groups)
 {
 	const struct fuse_ctx *ctx = fuse_req_ctx(req);
 	/* Without groups: the thread has none (creds.h), so they stay. */
@@ -420,14 +473,41 @@ static int shmfs_make_as_caller(fuse_req_t req, struct inode *dir, const char *b
 		err = -creds_become(&caller);
 	if (err)
 		return err;
-	err = shmfs_make_as(shmfs_data(req), dir, bname, mode, fd);
+	err = fn(arg);
 	creds_restore();
 	return err;
 }
 
-int shmfs_make(fuse_req_t req, struct inode *dir, const char *name, mode_t mode, int *fd)
+/* Run fn as the caller of req. Fetching the caller's supplementary groups
+ * reads /proc: only when the store refused the caller without them. fn must
+ * have done nothing when it fails with EACCES. */
+static int shmfs_as_caller(fuse_req_t req, int (*fn)(void *), void *arg)
+{
+	int err = shmfs_as_caller_with(req, fn, arg, 0);
+
+	return err == EACCES ? shmfs_as_caller_with(req, fn, arg, 1) : err;
+}
+
+struct shmfs_make_call {
+	struct shmfs *fs;
+	struct inode *dir;
+	const char *bname;
+	const struct shmfs_node *node;
+	int *fd;
+};
+
+static int shmfs_make_call(void *arg)
+{
+	struct shmfs_make_call *c = arg;
+
+	return shmfs_make_as(c->fs, c->dir, c->bname, c->node, c->fd);
+}
+
+static int shmfs_make_node_named(fuse_req_t req, struct inode *dir, const char *name,
+				 const struct shmfs_node *n, int *fd)
 {
 	char bname[NAME_MAX + 1];
+	struct shmfs_make_call c = { shmfs_data(req), dir, bname, n, fd };
 	int err;
 
 	err = store_backing_name(dir->store, dir->top, name, bname, sizeof(bname));
@@ -439,12 +519,14 @@ int shmfs_make(fuse_req_t req, struct inode *dir, const char *name, mode_t mode,
 	 * and the new object is the caller's from its first instant (in a
 	 * set-group-ID directory, of the directory's group), so there is no
 	 * chown by name that a swap of the name could misdirect. */
-	err = shmfs_make_as_caller(req, dir, bname, mode, fd, 0);
-	/* Fetching the caller's supplementary groups reads /proc: only when
-	 * the store refused the caller without them. */
-	if (err == EACCES)
-		err = shmfs_make_as_caller(req, dir, bname, mode, fd, 1);
-	return err;
+	return shmfs_as_caller(req, shmfs_make_call, &c);
+}
+
+int shmfs_make(fuse_req_t req, struct inode *dir, const char *name, mode_t mode, int *fd)
+{
+	struct shmfs_node n = { .mode = mode };
+
+	return shmfs_make_node_named(req, dir, name, &n, fd);
 }
 
 /* Whether what a lookup found at a name just made is what was made: the
@@ -468,21 +550,22 @@ static void shmfs_mark_made(struct inode *in)
 	inode_fd_done(in, fd);
 }
 
-static void shmfs_make_reply(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
+static void shmfs_make_reply(fuse_req_t req, fuse_ino_t parent, const char *name,
+			     const struct shmfs_node *n)
 {
 	struct shmfs *fs = shmfs_data(req);
 	struct inode *dir = shmfs_inode(req, parent);
 	struct fuse_entry_param e;
 	int err;
 
-	err = shmfs_make(req, dir, name, mode, NULL);
+	err = shmfs_make_node_named(req, dir, name, n, NULL);
 	if (!err)
 		err = shmfs_do_lookup(fs, dir, name, &e);
 	if (!err && !shmfs_made_by(req, &e.attr)) {
 		itable_forget(&fs->inodes, shmfs_inode(req, e.ino), 1);
 		err = EEXIST;
 	}
-	if (!err && S_ISDIR(mode))
+	if (!err && !S_ISREG(n->mode))
 		shmfs_mark_made(shmfs_inode(req, e.ino)); /* files were, as they were made */
 	if (err)
 		fuse_reply_err(req, err);
@@ -492,40 +575,141 @@ static void shmfs_make_reply(fuse_req_t req, fuse_ino_t parent, const char *name
 
 void shmfs_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, dev_t rdev)
 {
-	(void)rdev;
-	shmfs_make_reply(req, parent, name, mode);
+	struct shmfs_node n = { .mode = mode, .rdev = rdev };
+
+	shmfs_make_reply(req, parent, name, &n);
 }
 
 void shmfs_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
 {
-	shmfs_make_reply(req, parent, name, S_IFDIR | (mode & 07777));
+	struct shmfs_node n = { .mode = S_IFDIR | (mode & 07777) };
+
+	shmfs_make_reply(req, parent, name, &n);
 }
 
-/* Symlinks and hard links are not segments. */
+/* A symlink is kept as a symlink in the store; the daemon never follows
+ * one (every open and stat of a name is O_NOFOLLOW), the client's kernel
+ * resolves it. */
 void shmfs_symlink(fuse_req_t req, const char *link, fuse_ino_t parent, const char *name)
 {
-	(void)link;
-	(void)parent;
-	(void)name;
-	fuse_reply_err(req, EPERM);
+	struct shmfs_node n = { .mode = S_IFLNK | 0777, .target = link };
+
+	shmfs_make_reply(req, parent, name, &n);
 }
 
+void shmfs_readlink(fuse_req_t req, fuse_ino_t ino)
+{
+	struct inode *in = shmfs_inode(req, ino);
+	char buf[PATH_MAX + 1];
+	ssize_t n;
+	int fd = inode_fd(in), err = 0;
+
+	if (fd < 0) {
+		fuse_reply_err(req, -fd);
+		return;
+	}
+	/* An empty path reads the symlink an O_PATH fd refers to. */
+	n = readlinkat(fd, "", buf, sizeof(buf) - 1);
+	if (n < 0)
+		err = errno;
+	inode_fd_done(in, fd);
+	if (err) {
+		fuse_reply_err(req, err);
+		return;
+	}
+	buf[n] = '\0';
+	fuse_reply_readlink(req, buf);
+}
+
+struct shmfs_link_call {
+	struct inode *in, *dir;
+	const char *bname;
+};
+
+/* As the caller: the store then applies fs.protected_hardlinks and the
+ * directory's permissions to the caller, as the kernel did on the mount. */
+static int shmfs_link_call(void *arg)
+{
+	struct shmfs_link_call *c = arg;
+	char path[64];
+	int ifd, dfd, err = 0;
+
+	ifd = inode_fd(c->in);
+	if (ifd < 0)
+		return -ifd;
+	dfd = inode_fd(c->dir);
+	if (dfd < 0) {
+		inode_fd_done(c->in, ifd);
+		return -dfd;
+	}
+	/* Following /proc/self/fd/N reaches the very object the fd holds (a
+	 * symlink stays a symlink); linkat with AT_EMPTY_PATH would need
+	 * CAP_DAC_READ_SEARCH, which a thread with the caller's fs uid lacks. */
+	store_fd_path(ifd, path, sizeof(path));
+	if (linkat(AT_FDCWD, path, dfd, c->bname, AT_SYMLINK_FOLLOW))
+		err = errno;
+	inode_fd_done(c->dir, dfd);
+	inode_fd_done(c->in, ifd);
+	return err;
+}
+
+static int shmfs_do_link(fuse_req_t req, struct inode *in, struct inode *dir, const char *name)
+{
+	char bname[NAME_MAX + 1];
+	struct shmfs_link_call c = { in, dir, bname };
+	int err;
+
+	/* Names in two stores cannot be one object: ln fails as across
+	 * filesystems. */
+	if (in->store != dir->store)
+		return EXDEV;
+	if (S_ISDIR(in->type))
+		return EPERM;
+	err = store_backing_name(dir->store, dir->top, name, bname, sizeof(bname));
+	if (err)
+		return -err;
+	if (shmfs_pinned(shmfs_data(req), dir, name))
+		return EEXIST;
+	return shmfs_as_caller(req, shmfs_link_call, &c);
+}
+
+/* A hard link: one more name of the same object, so the same inode (the
+ * table finds inodes by device and inode number). Limits count objects,
+ * not names: a link charges nothing. */
 void shmfs_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const char *newname)
 {
-	(void)ino;
-	(void)newparent;
-	(void)newname;
-	fuse_reply_err(req, EPERM);
+	struct shmfs *fs = shmfs_data(req);
+	struct inode *in = shmfs_inode(req, ino);
+	struct inode *dir = shmfs_inode(req, newparent);
+	struct fuse_entry_param e;
+	int err;
+
+	err = shmfs_do_link(req, in, dir, newname);
+	if (!err)
+		err = shmfs_do_lookup(fs, dir, newname, &e);
+	if (!err && (e.attr.st_dev != in->dev || e.attr.st_ino != in->ino)) {
+		/* The new name was swapped for another object at once. */
+		itable_forget(&fs->inodes, shmfs_inode(req, e.ino), 1);
+		err = EEXIST;
+	}
+	if (err)
+		fuse_reply_err(req, err);
+	else
+		fuse_reply_entry(req, &e);
 }
 
-/* Before an object in dirfd goes: when limits are counted, what it held. */
+/* Before a name in dirfd goes: when limits are counted, what it held. A
+ * segment is counted once, whatever its names: only its last name holds
+ * it. (Two names unlinked at once may both see the other: the count then
+ * keeps a segment too many until a refused change recounts.) */
 static void shmfs_held(struct shmfs *fs, int dirfd, const char *bname, struct usage *held)
 {
 	struct stat st;
 
 	held->segments = held->bytes = 0;
 	if (quota_active(&fs->stores.limits) &&
-	    fstatat(dirfd, bname, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode)) {
+	    fstatat(dirfd, bname, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) &&
+	    st.st_nlink == 1) {
 		held->segments = 1;
 		held->bytes = (uint64_t)st.st_size;
 	}

@@ -1,5 +1,7 @@
-/* ops_xattr.c: user.shmfs.* attributes describe a segment; other extended
- * attributes are the backing object's own. */
+/* ops_xattr.c: user.shmfs.* attributes describe a segment (read by name,
+ * never listed: user.shmfs.backend, .backing, .lifetime, .io, .opens, and
+ * .limits and .daemon on the root); other extended attributes are the backing object's
+ * own. */
 #include "shmfs.h"
 
 #include <errno.h>
@@ -11,24 +13,6 @@
 #include <unistd.h>
 
 #define SHMFS_XATTR_PREFIX "user.shmfs."
-
-/* Which objects have which of our attributes. */
-enum { ON_ALL, ON_SEGMENTS, ON_ROOT };
-
-static const struct {
-	const char *name;
-	int on;
-} shmfs_xattrs[] = {
-	{ "user.shmfs.backend", ON_ALL },
-	{ "user.shmfs.backing", ON_ALL },
-	{ STORE_LIFETIME_XATTR, ON_ALL },
-	{ "user.shmfs.io", ON_SEGMENTS },
-	{ "user.shmfs.opens", ON_SEGMENTS },
-	{ "user.shmfs.limits", ON_ROOT },
-	{ "user.shmfs.daemon", ON_ROOT },
-};
-
-#define N_SHMFS_XATTRS (sizeof(shmfs_xattrs) / sizeof(shmfs_xattrs[0]))
 
 /* The daemon's marks on backing objects (store.h); never shown, read or
  * written through the mount. */
@@ -42,18 +26,6 @@ static int shmfs_is_own_xattr(const char *name)
 static int shmfs_is_mark(const char *name)
 {
 	return strncmp(name, SHMFS_TRUSTED_PREFIX, strlen(SHMFS_TRUSTED_PREFIX)) == 0;
-}
-
-static int shmfs_has_xattr(struct shmfs *fs, struct inode *in, size_t i)
-{
-	switch (shmfs_xattrs[i].on) {
-	case ON_SEGMENTS:
-		return in->type == S_IFREG;
-	case ON_ROOT:
-		return in == &fs->root;
-	default:
-		return 1;
-	}
 }
 
 /* user.shmfs.limits on the root: the limits (0: none) and the usage
@@ -277,12 +249,16 @@ void shmfs_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t siz
 }
 
 /* The backing object's names minus user.shmfs.*, then ours. */
+/* The backing object's own attributes, less user.shmfs.* (the lifetime
+ * mark): the virtual ones are read by name but not listed, so cp
+ * --preserve=xattr and rsync -X copy only real attributes, and a caller
+ * that sizes its buffer for those gets no ERANGE. */
 void shmfs_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 {
 	struct inode *in = shmfs_inode(req, ino);
 	char path[64], *list, *out, *p;
 	ssize_t n = 0;
-	size_t len = 0, cap;
+	size_t len = 0;
 	int fd = inode_fd(in);
 
 	if (fd < 0) {
@@ -290,14 +266,11 @@ void shmfs_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 		return;
 	}
 	store_fd_path(fd, path, sizeof(path));
-	cap = 256;
-	for (size_t i = 0; i < N_SHMFS_XATTRS; i++)
-		cap += strlen(shmfs_xattrs[i].name) + 1;
 	n = listxattr(path, NULL, 0);
 	if (n < 0)
 		n = 0;
 	list = malloc((size_t)n + 1);
-	out = malloc((size_t)n + cap);
+	out = malloc((size_t)n + 1);
 	if (!list || !out) {
 		free(list);
 		free(out);
@@ -311,12 +284,6 @@ void shmfs_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 		if (!shmfs_is_own_xattr(p) && !shmfs_is_mark(p)) {
 			memcpy(out + len, p, strlen(p) + 1);
 			len += strlen(p) + 1;
-		}
-	}
-	for (size_t i = 0; i < N_SHMFS_XATTRS; i++) {
-		if (shmfs_has_xattr(shmfs_data(req), in, i)) {
-			memcpy(out + len, shmfs_xattrs[i].name, strlen(shmfs_xattrs[i].name) + 1);
-			len += strlen(shmfs_xattrs[i].name) + 1;
 		}
 	}
 	shmfs_reply_value(req, out, len, size);

@@ -99,6 +99,7 @@ void shmfs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int valid,
 void shmfs_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, dev_t rdev);
 void shmfs_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode);
 void shmfs_symlink(fuse_req_t req, const char *link, fuse_ino_t parent, const char *name);
+void shmfs_readlink(fuse_req_t req, fuse_ino_t ino);
 void shmfs_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const char *newname);
 void shmfs_unlink(fuse_req_t req, fuse_ino_t parent, const char *name);
 void shmfs_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name);
@@ -121,6 +122,14 @@ void shmfs_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 void shmfs_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		       struct fuse_file_info *fi);
 void shmfs_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
+/* The fd of an open directory (its fi from opendir). */
+int shmfs_dir_fd(struct fuse_file_info *fi);
+
+/* ops_file.c */
+void shmfs_lseek(fuse_req_t req, fuse_ino_t ino, off_t off, int whence,
+		 struct fuse_file_info *fi);
+void shmfs_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd, void *arg, struct fuse_file_info *fi,
+		 unsigned flags, const void *in_buf, size_t in_bufsz, size_t out_bufsz);
 
 /* ops_xattr.c */
 void shmfs_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size);

@@ -34,7 +34,7 @@ struct inode {
 			     * another object's now: out of the hash; table lock */
 	dev_t dev;
 	ino_t ino;
-	mode_t type;          /* S_IFREG or S_IFDIR */
+	mode_t type;          /* S_IFMT of the object: only S_IFREG is a segment */
 	int fd;               /* O_PATH of the backing object, or, for segments
 			       * when possible, an O_RDWR open of it (fd_rw);
 			       * -1 past the fd budget: then handle is set */

@@ -157,7 +157,13 @@ const char *store_visible_name(const struct store *st, int top, const char *name
 
 int store_type_shown(mode_t mode)
 {
-	return S_ISREG(mode) || S_ISDIR(mode);
+	switch (mode & S_IFMT) {
+	case S_IFREG: case S_IFDIR: case S_IFLNK: case S_IFIFO: case S_IFSOCK:
+	case S_IFCHR: case S_IFBLK:
+		return 1;
+	default:
+		return 0;
+	}
 }
 
 const char *store_backend_name(enum store_backend backend)

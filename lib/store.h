@@ -49,8 +49,10 @@ int store_backing_name(const struct store *st, int top, const char *name,
  * not shown (no prefix, or nothing left after it). */
 const char *store_visible_name(const struct store *st, int top, const char *name);
 
-/* Whether a backing object of this type is shown at all: only regular files
- * (segments) and directories; never symlinks, devices, fifos or sockets. */
+/* Whether a backing object of this type is shown: every type tmpfs has
+ * (regular files, the segments, directories, symlinks, FIFOs, sockets,
+ * device nodes). The daemon never follows a symlink nor opens a FIFO or a
+ * device: it stats them and acts on their names and O_PATH fds. */
 int store_type_shown(mode_t mode);
 
 const char *store_backend_name(enum store_backend backend);
@@ -146,8 +148,8 @@ struct store_walk_ops {
 
 /* Walk the store without recursion: each directory is opened relative to
  * its parent's fd (O_NOFOLLOW | O_DIRECTORY | O_NONBLOCK, and checked to be
- * what lstat saw), so no symlink is followed and no FIFO opened; in the top
- * directory only names with the prefix are seen. Returns 0, or -E2BIG when
+ * what lstat saw), so no symlink is followed and no FIFO opened; every type
+ * is visited; in the top directory only names with the prefix are seen. Returns 0, or -E2BIG when
  * levels past STORE_WALK_MAX_DEPTH were left out. */
 int store_walk_with(const struct store *st, const struct store_walk_ops *ops);
 /* store_walk_with, entering every directory. */

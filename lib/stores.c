@@ -87,15 +87,28 @@ static void visit_sweep(int dirfd, const char *name, const struct stat *sb, void
 		log_warn("removing %s", name);
 }
 
+/* Limits count segments, not names: a segment with n names (hard links)
+ * counts 1/n at each, which adds up to one when all its names are in the
+ * stores, and needs no memory per object. */
+struct count {
+	struct usage whole;      /* segments with one name */
+	double segments, bytes;  /* shares of segments with several */
+};
+
 static void visit_count(int dirfd, const char *name, const struct stat *sb, void *arg)
 {
-	struct usage *u = arg;
+	struct count *c = arg;
 
 	(void)dirfd;
 	(void)name;
-	if (S_ISREG(sb->st_mode)) {
-		u->segments++;
-		u->bytes += (uint64_t)sb->st_size;
+	if (!S_ISREG(sb->st_mode))
+		return;
+	if (sb->st_nlink <= 1) {
+		c->whole.segments++;
+		c->whole.bytes += (uint64_t)sb->st_size;
+	} else {
+		c->segments += 1.0 / (double)sb->st_nlink;
+		c->bytes += (double)sb->st_size / (double)sb->st_nlink;
 	}
 }
 
@@ -147,21 +160,24 @@ static int64_t stores_now(void)
 /* The walk of a recount; recount_lock held. */
 static void stores_recount_locked(struct stores *s)
 {
-	struct usage before, u = { 0, 0 };
+	struct count c = { { 0, 0 }, 0, 0 };
+	struct usage before, u;
 	struct stat sb;
 
 	pthread_mutex_lock(&s->lock);
 	before = s->usage;
 	pthread_mutex_unlock(&s->lock);
-	stores_walk(s, &s->root, visit_count, &u);
+	stores_walk(s, &s->root, visit_count, &c);
 	for (size_t i = 0; i < s->ngrafts; i++) {
 		struct graft *g = &s->grafts[i];
 
 		if (g->decl->is_dir)
-			stores_walk(s, &g->own, visit_count, &u);
+			stores_walk(s, &g->own, visit_count, &c);
 		else if (fstatat(g->store->dirfd, g->leaf, &sb, AT_SYMLINK_NOFOLLOW) == 0)
-			visit_count(g->store->dirfd, g->leaf, &sb, &u);
+			visit_count(g->store->dirfd, g->leaf, &sb, &c);
 	}
+	u.segments = c.whole.segments + (uint64_t)(c.segments + 0.5);
+	u.bytes = c.whole.bytes + (uint64_t)(c.bytes + 0.5);
 	pthread_mutex_lock(&s->lock);
 	/* What was charged while the walk ran may or may not be in its count:
 	 * keep it, so that a count never loses a charge (two's complement

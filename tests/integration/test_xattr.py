@@ -38,12 +38,31 @@ class Xattrs(ShmfsTestCase):
         want = "passthrough" if mode() == "passthrough" else "cached"
         self.assertEqual(getfattr(self.m.path("seg"), "user.shmfs.io"), want)
 
-    def test_getfattr_dump_lists_them(self):
+    def test_listxattr_lists_only_the_objects_own_attributes(self):
+        self.ok(run(["setfattr", "-n", "user.note", "-v", "hi", self.m.path("seg")]))
         out = self.ok(run(["getfattr", "--absolute-names", "-d", "-m", "-",
                            self.m.path("seg")]))
-        for name in ("user.shmfs.backend", "user.shmfs.backing", "user.shmfs.io"):
-            self.assertIn(name + "=", out)
-        self.assertIn('user.shmfs.backend="shm"', out)
+        self.assertIn('user.note="hi"', out)
+        self.assertNotIn("user.shmfs.", out)
+        self.assertEqual(os.listxattr(self.m.path("seg")), ["user.note"])
+        self.assertEqual(os.listxattr(self.m.mnt), [])
+        # Still there by name.
+        self.assertEqual(getfattr(self.m.path("seg"), "user.shmfs.backend"), "shm")
+
+    def test_listxattr_with_a_buffer_sized_for_the_real_attributes(self):
+        self.ok(run(["setfattr", "-n", "user.a", "-v", "1", self.m.path("seg")]))
+        code = ("import ctypes, sys\n"
+                "libc = ctypes.CDLL(None, use_errno=True)\n"
+                "buf = ctypes.create_string_buffer(len(b'user.a\\0'))\n"
+                "n = libc.listxattr(sys.argv[1].encode(), buf, len(buf))\n"
+                "print(n, ctypes.get_errno() if n < 0 else buf.raw[:n])\n")
+        self.assertEqual(self.ok(run(["python3", "-c", code, self.m.path("seg")])),
+                         "7 b'user.a\\x00'\n")
+
+    def test_cp_preserve_xattr_copies_no_virtual_attribute(self):
+        dest = self.tmpfile()
+        self.ok(run(["cp", "--preserve=xattr", self.m.path("seg"), dest]))
+        self.assertEqual([a for a in os.listxattr(dest) if a.startswith("user.shmfs.")], [])
 
     def test_setting_a_descriptive_attribute_is_not_supported(self):
         r = run(["setfattr", "-n", "user.shmfs.backend", "-v", "file", self.m.path("seg")])

@@ -196,11 +196,12 @@ START_TEST(test_type_shown)
 {
 	ck_assert(store_type_shown(S_IFREG | 0644));
 	ck_assert(store_type_shown(S_IFDIR | 0755));
-	ck_assert(!store_type_shown(S_IFLNK | 0777));
-	ck_assert(!store_type_shown(S_IFIFO | 0644));
-	ck_assert(!store_type_shown(S_IFCHR | 0644));
-	ck_assert(!store_type_shown(S_IFBLK | 0644));
-	ck_assert(!store_type_shown(S_IFSOCK | 0755));
+	ck_assert(store_type_shown(S_IFLNK | 0777));
+	ck_assert(store_type_shown(S_IFIFO | 0644));
+	ck_assert(store_type_shown(S_IFCHR | 0644));
+	ck_assert(store_type_shown(S_IFBLK | 0644));
+	ck_assert(store_type_shown(S_IFSOCK | 0755));
+	ck_assert(!store_type_shown(0644));
 }
 END_TEST
 
