@@ -73,9 +73,13 @@ struct status {
 	char daemon[512];    /* user.shmfs.daemon of the root ("" if absent) */
 	char store[PATH_MAX]; /* user.shmfs.backing of the root ("" if absent) */
 	size_t deep;         /* directories left out: too deep */
+	size_t others[5];    /* objects that are not segments, by STATUS_TYPES */
 	size_t estimated;    /* segments whose RES is their allocated size */
 	double deadline;     /* CLOCK_MONOTONIC seconds: no mincore after it */
 };
+
+/* The object types that are not segments, as status counts them. */
+#define STATUS_TYPES { "symlink", "FIFO", "socket", "character device", "block device" }
 
 /* status_walk.c: every regular file of the mount into s->segs; the
  * CLOCK_MONOTONIC time in seconds. */

@@ -204,6 +204,35 @@ static void json_daemon(const struct status *s, FILE *out)
 	fprintf(out, ", \"writeback_errors\": %s}", errs[0] ? errs : "0");
 }
 
+/* "other objects: 2 symlinks, 1 FIFO": what the mount holds besides
+ * segments and directories (never opened by status). */
+static void table_others(const struct status *s, FILE *out)
+{
+	static const char *const names[] = STATUS_TYPES;
+	const char *sep = "other objects: ";
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (!s->others[i])
+			continue;
+		fprintf(out, "%s%zu %s%s", sep, s->others[i], names[i],
+			s->others[i] == 1 ? "" : "s");
+		sep = ", ";
+	}
+	if (strcmp(sep, ", ") == 0)
+		fputc('\n', out);
+}
+
+/* , "others": {"symlink": N, ...} */
+static void json_others(const struct status *s, FILE *out)
+{
+	static const char *const names[] = STATUS_TYPES;
+
+	fprintf(out, ", \"others\": {");
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		fprintf(out, "%s\"%s\": %zu", i ? ", " : "", names[i], s->others[i]);
+	fputc('}', out);
+}
+
 void status_print_json(const struct status *s, FILE *out, int first)
 {
 	uint64_t size, resident;
@@ -217,7 +246,9 @@ void status_print_json(const struct status *s, FILE *out, int first)
 		fputs(i ? ", " : "", out);
 		json_segment(&s->segs[i], out);
 	}
-	fprintf(out, "], \"total\": {\"segments\": %zu, \"size\": %llu, \"resident\": %llu}, "
+	fputc(']', out);
+	json_others(s, out);
+	fprintf(out, ", \"total\": {\"segments\": %zu, \"size\": %llu, \"resident\": %llu}, "
 		     "\"limits\": {\"max_segments\": %llu, \"max_total_size\": %llu, "
 		     "\"max_segment_size\": %llu}}",
 		s->nsegs, (unsigned long long)size, (unsigned long long)resident,
@@ -293,4 +324,5 @@ void status_print_table(const struct status *s, FILE *out)
 		fprintf(out, "; %s %s lost (see the daemon's log)", lim,
 			plural(strtoull(lim, NULL, 10), "writeback", "writebacks"));
 	fputc('\n', out);
+	table_others(s, out);
 }

@@ -226,6 +226,16 @@ static void walk_push(struct status *s, struct walk *w, int fd)
 	w->at[w->depth] = strlen(w->rel);
 }
 
+/* An object that is not a segment or a directory, by type (STATUS_TYPES). */
+static void walk_other(struct status *s, mode_t mode)
+{
+	static const mode_t types[] = { S_IFLNK, S_IFIFO, S_IFSOCK, S_IFCHR, S_IFBLK };
+
+	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+		if ((mode & S_IFMT) == types[i])
+			s->others[i]++;
+}
+
 /* One entry of the current directory. Something mounted on it is not part
  * of the mount (and may be another user's FUSE mount): it is left alone. */
 static void walk_entry(struct status *s, struct walk *w, const char *name)
@@ -242,6 +252,8 @@ static void walk_entry(struct status *s, struct walk *w, const char *name)
 			status_add(s, w->rel, fd, &sx);
 		else if (S_ISDIR(sx.stx_mode))
 			walk_push(s, w, fd);
+		else
+			walk_other(s, sx.stx_mode); /* counted, never opened */
 	}
 	close(fd);
 }
@@ -265,8 +277,7 @@ void status_walk(struct status *s)
 		}
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 			continue;
-		if (de->d_type == DT_REG || de->d_type == DT_DIR || de->d_type == DT_UNKNOWN)
-			walk_entry(s, &w, de->d_name);
+		walk_entry(s, &w, de->d_name);
 	}
 	free(w.rel);
 }

@@ -4,13 +4,14 @@ client, FIFOs, UNIX sockets, device nodes (inert: the mount is nodev); stat,
 rename, unlink, chmod, chown and utimes of each; limits and lifetimes count
 segments, not names."""
 
+import json
 import os
 import socket
 import stat
 import subprocess
 import time
 
-from harness import (ATTACKER, VICTIM, ShmfsTestCase, helper, py, run, sh, stat_field,
+from harness import (ATTACKER, SHMFS, VICTIM, ShmfsTestCase, helper, py, run, sh, stat_field,
                      try_op)
 
 RELEASE_TIMEOUT = 2.0
@@ -210,6 +211,23 @@ class LimitsCountSegments(ShmfsTestCase):
         self.ok(run(["mkfifo", m.path("p")]))
         self.ok(run(["touch", m.path("seg")]))
         self.fails_with(run(["touch", m.path("seg2")]), "No space left on device")
+
+
+class StatusOfTypes(ShmfsTestCase):
+    """shmfs status lists segments, and counts the other types."""
+
+    def test_status_counts_them_by_type_without_opening_them(self):
+        m = self.mount()
+        self.ok(run(["ln", "-s", "x", m.path("l")]))
+        self.ok(run(["mkfifo", m.path("p")]))   # opened, it would hang status
+        self.ok(run(["mkfifo", m.path("q")]))
+        self.ok(run(["touch", m.path("seg")]))
+        out = self.ok(run([SHMFS, "status", m.mnt], timeout=20))
+        self.assertIn("other objects: 1 symlink, 2 FIFOs", out)
+        self.assertIn("total: 1 segment", out)
+        doc = json.loads(self.ok(run([SHMFS, "status", "--json", m.mnt], timeout=20)))
+        others = doc["mounts"][0]["others"]
+        self.assertEqual((others["symlink"], others["FIFO"]), (1, 2))
 
 
 class ProcessSegmentNames(ShmfsTestCase):
