@@ -204,24 +204,6 @@ static void json_daemon(const struct status *s, FILE *out)
 	fprintf(out, ", \"writeback_errors\": %s}", errs[0] ? errs : "0");
 }
 
-/* "other objects: 2 symlinks, 1 FIFO": what the mount holds besides
- * segments and directories (never opened by status). */
-static void table_others(const struct status *s, FILE *out)
-{
-	static const char *const names[] = STATUS_TYPES;
-	const char *sep = "other objects: ";
-
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		if (!s->others[i])
-			continue;
-		fprintf(out, "%s%zu %s%s", sep, s->others[i], names[i],
-			s->others[i] == 1 ? "" : "s");
-		sep = ", ";
-	}
-	if (strcmp(sep, ", ") == 0)
-		fputc('\n', out);
-}
-
 /* , "others": {"symlink": N, ...} */
 static void json_others(const struct status *s, FILE *out)
 {
@@ -297,6 +279,24 @@ static void table_header(const struct status *s, FILE *out)
 	fprintf(out, "', data path %s\n", daemon_of(s, "io", io, sizeof(io))[0] ? io : "?");
 }
 
+/* "other objects: 2 symlinks, 1 FIFO": what the mount holds besides
+ * segments and directories (never opened by status). */
+static void table_others(const struct status *s, FILE *out)
+{
+	static const char *const names[] = STATUS_TYPES;
+	const char *sep = "other objects: ";
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (!s->others[i])
+			continue;
+		fprintf(out, "%s%zu %s%s", sep, s->others[i], names[i],
+			s->others[i] == 1 ? "" : "s");
+		sep = ", ";
+	}
+	if (strcmp(sep, ", ") == 0)
+		fputc('\n', out);
+}
+
 void status_print_table(const struct status *s, FILE *out)
 {
 	char size[16], res[16], lim[16];
@@ -307,6 +307,7 @@ void status_print_table(const struct status *s, FILE *out)
 		"BACKEND", "LIFETIME", "IO", "OPENS", "PIDS");
 	for (size_t i = 0; i < s->nsegs; i++)
 		table_row(&s->segs[i], out);
+	table_others(s, out);
 	status_totals(s, &total, &resident);
 	human(total, size, sizeof(size));
 	human(resident, res, sizeof(res));
@@ -324,5 +325,4 @@ void status_print_table(const struct status *s, FILE *out)
 		fprintf(out, "; %s %s lost (see the daemon's log)", lim,
 			plural(strtoull(lim, NULL, 10), "writeback", "writebacks"));
 	fputc('\n', out);
-	table_others(s, out);
 }
