@@ -200,23 +200,6 @@ static int shmfs_load_config(struct config *cfg, const char *path)
 	return 0;
 }
 
-/* One O_PATH fd per inode the kernel knows of, one more per open file (a
- * cached-mode mapping keeps its file open): use all the fds the system
- * allows, up to fs.nr_open when privileged. */
-/* An integer sysctl, or 0 when it cannot be read. */
-static int shmfs_sysctl_int(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	int v = 0;
-
-	if (f) {
-		if (fscanf(f, "%d", &v) != 1)
-			v = 0;
-		fclose(f);
-	}
-	return v;
-}
-
 /* Raise RLIMIT_NOFILE to its hard limit; the inodes may keep half of it
  * (a root daemon opens the others from file handles, see lib/inode.h). */
 static void shmfs_raise_nofile(struct shmfs *fs)
@@ -695,7 +678,7 @@ int main(int argc, char *argv[])
 	if (geteuid() == 0 && setgroups(0, NULL))
 		log_msg(errno == EPERM ? LOG_LEVEL_DEBUG : LOG_LEVEL_WARN,
 			"dropping supplementary groups: %s", strerror(errno));
-	fs.protected_regular = shmfs_sysctl_int("/proc/sys/fs/protected_regular");
+	fs.protected_regular = (int)preflight_sysctl("/proc/sys/fs/protected_regular", 0);
 	order_init(&fs.order);
 	if (shmfs_open_root(&fs))
 		goto out_fs;

@@ -33,17 +33,22 @@ static int preflight_in_userns(void)
 	return strstr(map, "4294967295") == NULL;
 }
 
-static unsigned preflight_overflow_uid(void)
+long preflight_sysctl(const char *path, long dflt)
 {
-	FILE *f = fopen("/proc/sys/kernel/overflowuid", "re");
-	unsigned uid = 65534;
+	FILE *f = fopen(path, "re");
+	long v = dflt;
 
 	if (f) {
-		if (fscanf(f, "%u", &uid) != 1)
-			uid = 65534;
+		if (fscanf(f, "%ld", &v) != 1)
+			v = dflt;
 		fclose(f);
 	}
-	return uid;
+	return v;
+}
+
+static unsigned preflight_overflow_uid(void)
+{
+	return (unsigned)preflight_sysctl("/proc/sys/kernel/overflowuid", 65534);
 }
 
 static void preflight_not_writable(const char *dir, const struct stat *st, char *why, size_t len)

@@ -16,4 +16,7 @@ int preflight_store(struct config *cfg, int read_only);
  * saying why on stderr. */
 int preflight_fuse(void);
 
+/* An integer from /proc/sys (path), or dflt when it cannot be read. */
+long preflight_sysctl(const char *path, long dflt);
+
 #endif

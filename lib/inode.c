@@ -289,16 +289,11 @@ void inode_fd_done(struct inode *in, int fd)
 
 int inode_reopen(struct inode *in, int flags)
 {
-	int fd, fl;
+	int fd;
 
 	if (in->fd >= 0)
 		return store_reopen(in->fd, flags);
 	/* O_NONBLOCK as in store_reopen: never wait on a lease. */
 	fd = open_by_handle_at(in->store->mntfd, in->handle, flags | O_NONBLOCK | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	fl = fcntl(fd, F_GETFL);
-	if (!(flags & O_NONBLOCK) && fl >= 0)
-		fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
-	return fd;
+	return fd < 0 ? -errno : store_nonblock_done(fd, flags);
 }

@@ -432,18 +432,22 @@ static int store_complete_file(int fd, mode_t mode, uid_t uid, gid_t gid, off_t 
 int store_reopen(int fd, int flags)
 {
 	char path[64];
-	int rw, fl;
+	int rw;
 
 	/* O_NONBLOCK: an open that would break another user's lease fails
 	 * with EWOULDBLOCK instead of waiting out the lease-break time. */
 	store_fd_path(fd, path, sizeof(path));
 	rw = open(path, flags | O_NONBLOCK | O_CLOEXEC);
-	if (rw < 0)
-		return -errno;
-	fl = fcntl(rw, F_GETFL);
+	return rw < 0 ? -errno : store_nonblock_done(rw, flags);
+}
+
+int store_nonblock_done(int fd, int flags)
+{
+	int fl = fcntl(fd, F_GETFL);
+
 	if (!(flags & O_NONBLOCK) && fl >= 0)
-		fcntl(rw, F_SETFL, fl & ~O_NONBLOCK);
-	return rw;
+		fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+	return fd;
 }
 
 static int store_same_object(int a, int b)

@@ -74,6 +74,10 @@ int store_create_file(int dirfd, const char *name, mode_t mode, uid_t uid, gid_t
  * waiting on another user's lease: an fd, or -errno (-EWOULDBLOCK then). */
 int store_reopen(int fd, int flags);
 
+/* fd, just opened with O_NONBLOCK added to flags (so as not to wait on a
+ * lease), made blocking again unless flags asked for O_NONBLOCK. */
+int store_nonblock_done(int fd, int flags);
+
 /* Unlink name in dirfd if it still names the object want was fstat'ed from
  * (a name that has become another object's is left alone: -ESTALE). */
 int store_unlink_at(int dirfd, const char *name, const struct stat *want);
