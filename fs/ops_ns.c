@@ -257,8 +257,18 @@ void shmfs_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
  * ENOSPC). So when a segment of a cached mount grows, the store space is
  * taken at once: the new range is allocated (fallocate mode 0, which
  * extends the size like ftruncate, and which tmpfs undoes entirely when
- * it fails), and a full store fails the truncate with ENOSPC. Returns an
- * errno, or -1 when the store cannot allocate (then ftruncate does). */
+ * it fails), and a full store fails the truncate with ENOSPC (EFBIG for a
+ * size past the whole store). Returns an errno, or -1 when the store cannot
+ * allocate (then ftruncate does). */
+/* Whether size is more than the whole store behind fd could ever hold: a
+ * size it can never back is "too large" (EFBIG), not "no space now". */
+static int shmfs_past_store(int fd, off_t size)
+{
+	struct statvfs sv;
+
+	return fstatvfs(fd, &sv) == 0 && (uint64_t)size / sv.f_frsize > sv.f_blocks;
+}
+
 static int shmfs_grow_reserved(struct shmfs *fs, struct inode *in, int fd, off_t size)
 {
 	struct stat st;
@@ -267,7 +277,9 @@ static int shmfs_grow_reserved(struct shmfs *fs, struct inode *in, int fd, off_t
 		return -1;
 	if (fallocate(fd, 0, st.st_size, size - st.st_size) == 0)
 		return 0;
-	return errno == EOPNOTSUPP || errno == ENOSYS ? -1 : errno;
+	if (errno == EOPNOTSUPP || errno == ENOSYS)
+		return -1;
+	return errno == ENOSPC && shmfs_past_store(fd, size) ? EFBIG : errno;
 }
 
 /* Truncate in by fd (an open file of it) or by an open of its own; never

@@ -68,6 +68,11 @@ class PrivateStore(ShmfsTestCase):
         self.ok(touch_map(m.path("fits"), 8 * MiB))
         r = touch_map(m.path("big"), 32 * MiB)
         if mode() == "cached":
+            # more than the store could ever hold: EFBIG; more than it has
+            # left: ENOSPC
+            self.assertEqual((r.returncode, "File too large" in r.stderr), (1, True),
+                             "touch_map: %s %s" % (r.returncode, r.stderr))
+            r = touch_map(m.path("more"), 12 * MiB)
             self.assertEqual((r.returncode, "No space left on device" in r.stderr), (1, True),
                              "touch_map: %s %s" % (r.returncode, r.stderr))
         else:
