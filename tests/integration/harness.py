@@ -263,23 +263,30 @@ def pid_alive(pid):
         return False
 
 
-def pids_with_arg(arg):
-    """Pids whose command line has exactly the argument arg (our unique
-    mountpoint path: how a daemon that forked itself is found)."""
-    pids = []
+def process_argvs():
+    """(pid, argv as bytes) of every process whose command line is readable."""
     for name in os.listdir("/proc"):
         if not name.isdigit():
             continue
         try:
             with open("/proc/%s/cmdline" % name, "rb") as f:
-                argv = f.read().split(b"\0")
+                yield int(name), f.read().split(b"\0")
         except OSError:
             continue
-        # fusermount3 (auto_unmount) waits beside the daemon with the same
-        # mount point in its arguments: not the daemon.
-        if (arg.encode() in argv and int(name) != os.getpid()
-                and os.path.basename(argv[0]) != b"fusermount3"):
-            pids.append(int(name))
+
+
+def pids_with_arg(arg, program=None):
+    """Pids whose command line has exactly the argument arg (our unique
+    mountpoint path: how a daemon that forked itself is found). With
+    program, only processes of that name; without, never fusermount3, which
+    (auto_unmount) waits beside the daemon with the same mount point in its
+    arguments."""
+    pids = []
+    for pid, argv in process_argvs():
+        name = os.path.basename(argv[0])
+        if (arg.encode() in argv and pid != os.getpid()
+                and (name == program.encode() if program else name != b"fusermount3")):
+            pids.append(pid)
     return pids
 
 

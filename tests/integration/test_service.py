@@ -9,7 +9,7 @@ import signal
 import time
 
 from harness import (ATTACKER, MOUNT_TIMEOUT, PYTHON, SHMFS, Mount, ShmfsTestCase, mounts_at,
-                     passthrough_option, pid_alive, run, sh, try_op)
+                     passthrough_option, pid_alive, pids_with_arg, run, sh, try_op)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 UNIT = os.path.join(HERE, "..", "..", "config", "shmfs@.service")
@@ -18,18 +18,7 @@ UNIT = os.path.join(HERE, "..", "..", "config", "shmfs@.service")
 def fusermount_helpers(mnt):
     """Pids of the fusermount3 processes that wait to unmount mnt
     (auto_unmount)."""
-    pids = []
-    for name in os.listdir("/proc"):
-        if not name.isdigit():
-            continue
-        try:
-            with open("/proc/%s/cmdline" % name, "rb") as f:
-                argv = f.read().split(b"\0")
-        except OSError:
-            continue
-        if os.path.basename(argv[0]) == b"fusermount3" and mnt.encode() in argv:
-            pids.append(int(name))
-    return pids
+    return pids_with_arg(mnt, program="fusermount3")
 
 
 class Service(ShmfsTestCase):
