@@ -66,7 +66,7 @@ $(BUILD)/libshmfs.a: $(LIB_OBJ)
 $(BUILD)/shmfs: $(FS_OBJ) $(BUILD)/libshmfs.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(FUSE_LIBS) $(INIH_LIBS) $(LDLIBS)
 
-$(BUILD)/unit_tests: $(UNIT_OBJ) $(BUILD)/libshmfs.a
+$(BUILD)/unit_tests: $(UNIT_OBJ) $(BUILD)/fs/order.o $(BUILD)/libshmfs.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(INIH_LIBS) $(LDLIBS)
 
 $(BUILD)/tests/%: tests/integration/%.c

@@ -84,7 +84,7 @@ int killpriv_apply(fuse_req_t req, int fd)
 	mode_t mode;
 
 	if (fstat(fd, &st))
-		return errno;
+		return -errno;
 	if (!S_ISREG(st.st_mode))
 		return 0;
 	mode = st.st_mode & 07777 & ~(mode_t)S_ISUID;
@@ -95,5 +95,5 @@ int killpriv_apply(fuse_req_t req, int fd)
 	if (mode == (st.st_mode & 07777))
 		return 0;
 	store_fd_path(fd, path, sizeof(path));
-	return fchmodat(AT_FDCWD, path, mode, 0) ? errno : 0;
+	return fchmodat(AT_FDCWD, path, mode, 0) ? -errno : 0;
 }

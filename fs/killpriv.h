@@ -16,7 +16,7 @@ int killpriv_asked(void);
 
 /* Clear, on the object fd (any fd of it, O_PATH too), what tmpfs clears
  * for the caller of req: S_ISUID, and S_ISGID where S_IXGRP is set or the
- * caller is not in the file's group. Returns 0 or an errno. */
+ * caller is not in the file's group. Returns 0 or -errno. */
 int killpriv_apply(fuse_req_t req, int fd);
 
 #endif

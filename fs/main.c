@@ -1,5 +1,5 @@
 /* main.c: options, config, mount, loop. */
-#include "shmfs.h"
+#include "ops.h"
 
 #include <errno.h>
 #include <grp.h>
@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "datapath.h"
 #include "mountpoint.h"
 #include "passthrough.h"
 #include "preflight.h"
@@ -22,40 +23,6 @@
 #include "usage.h"
 
 #define SHMFS_VERSION "0.1.0"
-
-const struct fuse_lowlevel_ops shmfs_ops = {
-	.lookup = shmfs_lookup,
-	.forget = shmfs_forget,
-	.forget_multi = shmfs_forget_multi,
-	.getattr = shmfs_getattr,
-	.setattr = shmfs_setattr,
-	.mknod = shmfs_mknod,
-	.mkdir = shmfs_mkdir,
-	.symlink = shmfs_symlink,
-	.link = shmfs_link,
-	.readlink = shmfs_readlink,
-	.unlink = shmfs_unlink,
-	.rmdir = shmfs_rmdir,
-	.rename = shmfs_rename,
-	.statfs = shmfs_statfs,
-	.opendir = shmfs_opendir,
-	.readdir = shmfs_readdir,
-	.readdirplus = shmfs_readdirplus,
-	.releasedir = shmfs_releasedir,
-	.getxattr = shmfs_getxattr,
-	.listxattr = shmfs_listxattr,
-	.setxattr = shmfs_setxattr,
-	.removexattr = shmfs_removexattr,
-	.create = shmfs_create,
-	.open = shmfs_open,
-	.read = shmfs_read,
-	.write_buf = shmfs_write_buf,
-	.fsync = shmfs_fsync,
-	.fallocate = shmfs_fallocate,
-	.release = shmfs_release,
-	.lseek = shmfs_lseek,
-	.ioctl = shmfs_ioctl,
-};
 
 struct shmfs_args {
 	int foreground;
@@ -679,7 +646,7 @@ int main(int argc, char *argv[])
 		log_msg(errno == EPERM ? LOG_LEVEL_DEBUG : LOG_LEVEL_WARN,
 			"dropping supplementary groups: %s", strerror(errno));
 	fs.protected_regular = (int)preflight_sysctl("/proc/sys/fs/protected_regular", 0);
-	order_init(&fs.order);
+	order_init(&fs.order, shmfs_order_range);
 	if (shmfs_open_root(&fs))
 		goto out_fs;
 	shmfs_raise_nofile(&fs);
@@ -688,6 +655,8 @@ int main(int argc, char *argv[])
 	if (!source || shmfs_add_mount_options(&args, &a, source))
 		goto out_fs;
 	ops.init = shmfs_init;
+	if (shmfs_ops_check(&ops))
+		goto out_fs;
 	fs.se = fuse_session_new(&args, &ops, sizeof(ops), &fs);
 	if (!fs.se)
 		goto out_fs;

@@ -1,5 +1,6 @@
 /* ops_dir.c: directory listing, with the store's naming rules applied. */
-#include "shmfs.h"
+#include "ops.h"
+#include "node.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -99,7 +100,7 @@ static long shmfs_dir_add(fuse_req_t req, struct shmfs_dir *d, int plus, const c
 	}
 	err = shmfs_do_lookup(fs, d->in, name, &e);
 	if (err)
-		return -err;
+		return err;
 	n = fuse_add_direntry_plus(req, buf, room, name, &e, next);
 	if (n > room) {
 		/* It did not fit: the kernel never learns of this lookup. */

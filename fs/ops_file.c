@@ -1,6 +1,7 @@
 /* ops_file.c: what an open file asks beyond its data: SEEK_DATA/SEEK_HOLE
  * and the inode flags of lsattr/chattr, answered from the backing object. */
-#include "shmfs.h"
+#include "ops.h"
+#include "node.h"
 
 #include <errno.h>
 #include <linux/fs.h>
@@ -36,7 +37,7 @@ static int shmfs_get_flags(int fd, unsigned int *flags)
 	int f;
 
 	if (ioctl(fd, FS_IOC_GETFLAGS, &f))
-		return errno;
+		return -errno;
 	*flags = (unsigned int)f;
 	return 0;
 }
@@ -54,13 +55,13 @@ static int shmfs_set_flags(fuse_req_t req, int fd, unsigned int flags)
 	if (err)
 		return err;
 	if ((old ^ flags) & ~SHMFS_SETTABLE_FLAGS)
-		return EOPNOTSUPP;
+		return -EOPNOTSUPP;
 	err = shmfs_caller(req, &caller);
 	if (!err)
-		err = -creds_become(&caller);
+		err = creds_become(&caller);
 	if (err)
 		return err;
-	err = ioctl(fd, FS_IOC_SETFLAGS, &f) ? errno : 0;
+	err = ioctl(fd, FS_IOC_SETFLAGS, &f) ? -errno : 0;
 	creds_restore();
 	return err;
 }
@@ -75,18 +76,18 @@ static int shmfs_set_xattr_flags(fuse_req_t req, int fd, const struct fsxattr *w
 	int err;
 
 	if (ioctl(fd, FS_IOC_FSGETXATTR, &old))
-		return errno;
+		return -errno;
 	if ((old.fsx_xflags ^ want->fsx_xflags) & ~settable ||
 	    old.fsx_projid != want->fsx_projid || old.fsx_extsize != want->fsx_extsize ||
 	    old.fsx_cowextsize != want->fsx_cowextsize)
-		return EOPNOTSUPP;
+		return -EOPNOTSUPP;
 	old.fsx_xflags = want->fsx_xflags;
 	err = shmfs_caller(req, &caller);
 	if (!err)
-		err = -creds_become(&caller);
+		err = creds_become(&caller);
 	if (err)
 		return err;
-	err = ioctl(fd, FS_IOC_FSSETXATTR, &old) ? errno : 0;
+	err = ioctl(fd, FS_IOC_FSSETXATTR, &old) ? -errno : 0;
 	creds_restore();
 	return err;
 }
@@ -104,16 +105,16 @@ static int shmfs_do_ioctl(fuse_req_t req, int fd, unsigned int cmd, const void *
 
 	if (cmd == (unsigned int)FS_IOC_GETFLAGS || cmd == (unsigned int)FS_IOC_FSGETXATTR) {
 		if (*out_size < want)
-			return EINVAL;
+			return -EINVAL;
 		*out_size = want;
 		if (cmd == (unsigned int)FS_IOC_FSGETXATTR)
-			return ioctl(fd, FS_IOC_FSGETXATTR, out) ? errno : 0;
+			return ioctl(fd, FS_IOC_FSGETXATTR, out) ? -errno : 0;
 		return shmfs_get_flags(fd, out);
 	}
 	if (cmd != (unsigned int)FS_IOC_SETFLAGS && cmd != (unsigned int)FS_IOC_FSSETXATTR)
-		return ENOTTY;
+		return -ENOTTY;
 	if (in_size < want)
-		return EINVAL;
+		return -EINVAL;
 	*out_size = *out_size < want ? 0 : want;
 	memcpy(out, in, *out_size);
 	if (cmd == (unsigned int)FS_IOC_FSSETXATTR)
@@ -135,7 +136,7 @@ void shmfs_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd, void *arg,
 	(void)arg;
 	err = shmfs_do_ioctl(req, fd, cmd, in_buf, in_bufsz, &out, &n);
 	if (err)
-		fuse_reply_err(req, err);
+		fuse_reply_err(req, -err);
 	else
 		fuse_reply_ioctl(req, 0, n ? &out : NULL, n);
 }

@@ -2,7 +2,9 @@
  * never listed: user.shmfs.backend, .backing, .lifetime, .io, .opens, and
  * .limits and .daemon on the root); other extended attributes are the backing object's
  * own. */
-#include "shmfs.h"
+#include "ops.h"
+#include "node.h"
+#include "datapath.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -36,7 +38,7 @@ static int shmfs_limits_value(struct shmfs *fs, char *buf, size_t len)
 	const struct limits *l = &fs->stores.limits;
 	struct usage u;
 
-	stores_usage(&fs->stores, &u);
+	limits_usage(&fs->stores.limits, &u);
 	return snprintf(buf, len,
 			"max_segment_size=%llu max_segments=%llu max_total_size=%llu "
 			"segments=%llu bytes=%llu",
@@ -129,26 +131,26 @@ static int shmfs_xattr_op(struct inode *in, const char *name, const char *value,
 	int fd = inode_fd(in), rc;
 
 	if (fd < 0)
-		return -fd;
+		return fd;
 	store_fd_path(fd, path, sizeof(path));
 	if (value)
-		rc = setxattr(path, name, value, size, flags) ? errno : 0;
+		rc = setxattr(path, name, value, size, flags) ? -errno : 0;
 	else
-		rc = removexattr(path, name) ? errno : 0;
+		rc = removexattr(path, name) ? -errno : 0;
 	inode_fd_done(in, fd);
 	return rc;
 }
 
 /* Put lifetime lt's mark on in's object (store_set_lifetime), and only
  * then cache it: a lookup in between would otherwise cache the old one
- * again. 0 or an errno. */
+ * again. 0 or -errno. */
 static int shmfs_mark_lifetime(struct inode *in, enum lifetime lt)
 {
 	int fd = inode_fd(in), err;
 
 	if (fd < 0)
-		return -fd;
-	err = -store_set_lifetime(in->store, fd, lt);
+		return fd;
+	err = store_set_lifetime(in->store, fd, lt);
 	inode_fd_done(in, fd);
 	if (!err)
 		__atomic_store_n(&in->lifetime, (int)lt, __ATOMIC_RELAXED);
@@ -158,7 +160,7 @@ static int shmfs_mark_lifetime(struct inode *in, enum lifetime lt)
 /* Whether the caller may change in's lifetime: a lifetime process has the
  * daemon remove the segment, so only its owner may ask for it, as only
  * the owner may remove a file from a sticky directory; uid 0 stands for
- * CAP_FOWNER. 0 or EPERM. */
+ * CAP_FOWNER. 0 or -EPERM. */
 static int shmfs_lifetime_allowed(fuse_req_t req, struct inode *in)
 {
 	uid_t uid = fuse_req_ctx(req)->uid;
@@ -170,7 +172,7 @@ static int shmfs_lifetime_allowed(fuse_req_t req, struct inode *in)
 	err = shmfs_stat(in, &st);
 	if (err)
 		return err;
-	return st.st_uid == uid ? 0 : EPERM;
+	return st.st_uid == uid ? 0 : -EPERM;
 }
 
 /* setfattr -n user.shmfs.lifetime -v process|kernel|disk on one segment:
@@ -187,14 +189,14 @@ static int shmfs_set_lifetime(fuse_req_t req, struct inode *in, const char *valu
 	int err;
 
 	if (in->type != S_IFREG)
-		return ENOTSUP; /* directories: the config's */
+		return -ENOTSUP; /* directories: the config's */
 	if (shmfs_is_declared(fs, in))
-		return EPERM;
+		return -EPERM;
 	err = shmfs_lifetime_allowed(req, in);
 	if (err)
 		return err;
 	if (store_parse_lifetime(value, size, &lt) || lt == LIFETIME_MOUNT)
-		return EINVAL;
+		return -EINVAL;
 	if (lt != LIFETIME_PROCESS)
 		lt = in->store->backend == STORE_SHM ? LIFETIME_KERNEL
 		   : in->store->backend == STORE_FILE ? LIFETIME_DISK : in->store->lifetime;
@@ -297,7 +299,7 @@ void shmfs_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char
 	struct inode *in = shmfs_inode(req, ino);
 
 	if (strcmp(name, STORE_LIFETIME_XATTR) == 0) {
-		fuse_reply_err(req, shmfs_set_lifetime(req, in, value, size));
+		fuse_reply_err(req, -shmfs_set_lifetime(req, in, value, size));
 		return;
 	}
 	if (shmfs_is_own_xattr(name) || shmfs_is_mark(name)) {
@@ -306,7 +308,7 @@ void shmfs_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char
 		fuse_reply_err(req, ENOTSUP);
 		return;
 	}
-	fuse_reply_err(req, shmfs_xattr_op(in, name, value, size, flags));
+	fuse_reply_err(req, -shmfs_xattr_op(in, name, value, size, flags));
 }
 
 void shmfs_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
@@ -320,12 +322,12 @@ void shmfs_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 		err = shmfs_lifetime_allowed(req, in);
 		if (!err)
 			err = shmfs_mark_lifetime(in, in->store->lifetime);
-		fuse_reply_err(req, err);
+		fuse_reply_err(req, -err);
 		return;
 	}
 	if (shmfs_is_own_xattr(name) || shmfs_is_mark(name)) {
 		fuse_reply_err(req, ENOTSUP);
 		return;
 	}
-	fuse_reply_err(req, shmfs_xattr_op(in, name, NULL, 0, 0));
+	fuse_reply_err(req, -shmfs_xattr_op(in, name, NULL, 0, 0));
 }

@@ -5,8 +5,9 @@
  * after a WRITE of the same bytes can be answered before that WRITE reaches
  * the backing object. The kernel then caches the old bytes, in pages that a
  * mapping may dirty later and write back over the new ones (BUG-1 in
- * docs/RELIABILITY.md). So a READ, WRITE, size-changing SETATTR, FALLOCATE or
- * O_TRUNC OPEN waits until every earlier request that changes an overlapping
+ * docs/RELIABILITY.md). So a request that reads or changes a file's data
+ * (which ones, and their ranges: the range function given to order_init,
+ * ops_table.c) waits until every earlier request that changes an overlapping
  * range of the same file has been answered. Nothing waits for READs: a READ
  * answered late only returns newer bytes.
  *
@@ -94,7 +95,7 @@ static int order_slot_take(struct order *o)
 	return -2;
 }
 
-void order_init(struct order *o)
+void order_init(struct order *o, order_range_fn range)
 {
 	pthread_condattr_t ca;
 
@@ -104,6 +105,7 @@ void order_init(struct order *o)
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&o->done, &ca);
 	pthread_condattr_destroy(&ca);
+	o->range = range;
 	o->active = NULL;
 	o->cached = 0;
 	memset(o->slots, 0, sizeof(o->slots));
@@ -129,63 +131,6 @@ void order_destroy(struct order *o)
 	pthread_mutex_destroy(&o->read_lock);
 }
 
-/* r covers [off, off + len), up to the end of files. Returns 1. */
-static int order_span(struct order_entry *r, uint64_t off, uint64_t len)
-{
-	r->start = off;
-	r->end = off + len < off ? UINT64_MAX : off + len;
-	return 1;
-}
-
-/* The byte range a request reads or changes: 1 if it needs order, with
- * *changes set when it changes data. */
-static int order_range(const struct shmfs_fuse_in_header *in, const char *arg, size_t argn,
-		       struct order_entry *r, int *changes)
-{
-	*changes = 1;
-	r->start = 0;
-	r->end = UINT64_MAX;
-	switch (in->opcode) {
-	case SHMFS_FUSE_READ:
-		*changes = 0;
-		/* fall through */
-	case SHMFS_FUSE_WRITE: {
-		struct shmfs_fuse_rw_in rw;
-
-		if (argn < sizeof(rw))
-			return 0;
-		memcpy(&rw, arg, sizeof(rw));
-		return order_span(r, rw.offset, rw.size);
-	}
-	case SHMFS_FUSE_FALLOCATE: {
-		struct shmfs_fuse_fallocate_in fa;
-
-		if (argn < sizeof(fa))
-			return 0;
-		memcpy(&fa, arg, sizeof(fa));
-		return order_span(r, fa.offset, fa.length);
-	}
-	case SHMFS_FUSE_SETATTR: { /* a new size: everything past it, or up to it */
-		struct shmfs_fuse_setattr_in sa;
-
-		if (argn < sizeof(sa))
-			return 0;
-		memcpy(&sa, arg, sizeof(sa));
-		return !!(sa.valid & SHMFS_FATTR_SIZE);
-	}
-	case SHMFS_FUSE_OPEN: {
-		struct shmfs_fuse_open_in op;
-
-		if (argn < sizeof(op))
-			return 0;
-		memcpy(&op, arg, sizeof(op));
-		return !!(op.flags & O_TRUNC);
-	}
-	default:
-		return 0;
-	}
-}
-
 /* Under read_lock: note the request just read. */
 static void order_note(struct order *o, const void *buf, size_t n)
 {
@@ -195,7 +140,8 @@ static void order_note(struct order *o, const void *buf, size_t n)
 
 	order_pending = 0;
 	if (n < sizeof(*in) ||
-	    !order_range(in, (const char *)(in + 1), n - sizeof(*in), &order_mine, &changes))
+	    !o->range(in->opcode, in + 1, n - sizeof(*in), &order_mine.start, &order_mine.end,
+		      &changes))
 		return;
 	order_mine.unique = in->unique;
 	order_mine.nodeid = in->nodeid;

@@ -4,10 +4,17 @@
 #define SHMFS_ORDER_H
 
 #include <pthread.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
 struct order_entry;
+
+/* Whether a request with opcode and argument arg (argn bytes, after the
+ * fuse_in_header) reads or changes a file's data: 1 with the byte range
+ * [*start, *end) it touches and *changes (0 for a read), or 0. */
+typedef int (*order_range_fn)(uint32_t opcode, const void *arg, size_t argn, uint64_t *start,
+			      uint64_t *end, int *changes);
 
 #define ORDER_SLOTS 64
 
@@ -19,6 +26,7 @@ struct order_slot {
 };
 
 struct order {
+	order_range_fn range;        /* which requests need order */
 	pthread_mutex_t read_lock;   /* held across read() of /dev/fuse while ordered */
 	pthread_mutex_t lock;        /* protects active */
 	pthread_cond_t done;         /* an active request was answered */
@@ -28,7 +36,7 @@ struct order {
 	struct order_slot slots[ORDER_SLOTS];
 };
 
-void order_init(struct order *o);
+void order_init(struct order *o, order_range_fn range);
 void order_destroy(struct order *o);
 
 /* read() of the next request from fd, noting it if it reads or changes a
@@ -36,9 +44,10 @@ void order_destroy(struct order *o);
  * nothing is open in cached mode, requests are read without read_lock. */
 ssize_t order_read(struct order *o, int fd, void *buf, size_t len);
 
-/* In the handler of a READ, WRITE, SETATTR, FALLOCATE or OPEN: wait until
- * every earlier request that changes an overlapping range of the same file
- * has been answered. Does nothing for requests that need no order. */
+/* Before the handler of a request the range function says needs order
+ * (ops_table.c installs the waits): wait until every earlier request that
+ * changes an overlapping range of the same file has been answered. Does
+ * nothing for requests that need no order. */
 void order_wait(struct order *o);
 
 /* One more reason to order (+1: an inode's first cached-mode open, or a

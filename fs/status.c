@@ -126,11 +126,11 @@ static int seg_by_name(const void *a, const void *b)
 	return strcmp(((const struct seg *)a)->name, ((const struct seg *)b)->name);
 }
 
-/* Why a mount cannot be read, from the errno its daemon (or the kernel
+/* Why a mount cannot be read, from the -errno its daemon (or the kernel
  * for it) answered with. */
 static const char *status_why(int err)
 {
-	switch (err) {
+	switch (-err) {
 	case ETIMEDOUT:
 		return "not responding";
 	case ENOTCONN:
@@ -145,12 +145,12 @@ static const char *status_why(int err)
 	case ENOTSUP:
 		return "not a shmfs mount (its daemon has no user.shmfs.limits)";
 	default:
-		return strerror(err);
+		return strerror(-err);
 	}
 }
 
 /* Whether the daemon of the trusted FUSE mount on path answers a statfs:
- * 0, or ETIMEDOUT, ENOTCONN, ... The statfs is made by a child that
+ * 0, or -ETIMEDOUT, -ENOTCONN, ... The statfs is made by a child that
  * status can leave behind: a stopped daemon never answers, and any
  * request to it (the statx of its root too) would hold status forever. */
 static int status_probe(const struct mount_table *t, const char *path)
@@ -164,10 +164,10 @@ static int status_probe(const struct mount_table *t, const char *path)
 	if (!top || !top->trusted || strncmp(top->fstype, "fuse", 4) != 0)
 		return 0;
 	rc = mountpoint_probe(path, STATUS_PROBE_MS);
-	return rc < 0 ? -rc : 0;
+	return rc < 0 ? rc : 0;
 }
 
-/* The root's attributes status needs; 0 or an errno. */
+/* The root's attributes status needs; 0 or -errno. */
 static int status_attrs(struct status *s)
 {
 	char proc[32];
@@ -175,7 +175,7 @@ static int status_attrs(struct status *s)
 
 	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", s->rootfd);
 	if (getxattr(proc, "user.shmfs.limits", s->limits, sizeof(s->limits) - 1) < 0)
-		return errno;
+		return -errno;
 	n = getxattr(proc, "user.shmfs.daemon", s->daemon, sizeof(s->daemon) - 1);
 	s->daemon[n > 0 ? n : 0] = '\0';
 	n = getxattr(proc, "user.shmfs.backing", s->store, sizeof(s->store) - 1);
@@ -293,12 +293,12 @@ static const struct mount_entry *status_named(const struct mount_table *t, const
 	char *path = status_canonical(arg);
 	struct statx sx;
 	int err = path ? status_probe(t, path) : 0;
-	int fd = !path ? -errno : err ? -err : status_open_path(t, path, O_PATH | O_DIRECTORY, &sx);
+	int fd = !path ? -errno : err ? err : status_open_path(t, path, O_PATH | O_DIRECTORY, &sx);
 
 	if (fd == -EPERM)
 		status_fail(arg, "on a FUSE mount of another user: not read (see STATUS in shmfs(1))");
 	else if (fd < 0)
-		status_fail(arg, status_why(-fd));
+		status_fail(arg, status_why(fd));
 	else if (!(m = mounts_by_id(t, sx.stx_mnt_id)) || strcmp(m->path, path) != 0)
 		status_fail(arg, "not a mount point, so not a shmfs mount"), m = NULL;
 	else if (strcmp(m->fstype, "fuse.shmfs") != 0)

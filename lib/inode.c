@@ -40,7 +40,7 @@ static void inode_free(struct inode *in)
 		close(in->fd);
 	free(in->handle);
 	pthread_mutex_destroy(&in->lock);
-	free(in->wlog);
+	writelog_destroy(&in->wlog);
 	free(in);
 }
 
@@ -169,7 +169,6 @@ struct inode *itable_acquire(struct inode_table *t, int fd, const struct stat *s
 {
 	struct inode *in;
 	size_t h;
-	int fl;
 
 	pthread_mutex_lock(&t->lock);
 	in = itable_ref(t, sb);
@@ -189,8 +188,7 @@ struct inode *itable_acquire(struct inode_table *t, int fd, const struct stat *s
 	in->ino = sb->st_ino;
 	in->type = sb->st_mode & S_IFMT;
 	in->fd = fd;
-	fl = fcntl(fd, F_GETFL);
-	in->fd_rw = fl >= 0 && !(fl & O_PATH) && (fl & O_ACCMODE) == O_RDWR;
+	in->fd_rw = store_fd_is_rw(fd);
 	in->store = store;
 	if (t->fd_budget && t->fds >= t->fd_budget && inode_keep_handle(in) == 0) {
 		close(fd);
@@ -203,6 +201,7 @@ struct inode *itable_acquire(struct inode_table *t, int fd, const struct stat *s
 	in->nlookup = 1;
 	in->lifetime = -1;
 	pthread_mutex_init(&in->lock, NULL);
+	writelog_init(&in->wlog);
 	in->next = t->buckets[h];
 	t->buckets[h] = in;
 	t->count++;

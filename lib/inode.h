@@ -24,6 +24,8 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
+#include "writelog.h"
+
 struct store;
 
 enum inode_io { INODE_IO_CLOSED, INODE_IO_CACHED, INODE_IO_PASSTHROUGH };
@@ -53,8 +55,8 @@ struct inode {
 	int backing_kept;
 	uint64_t pt_size;     /* size at the first passthrough open: what passthrough
 			       * writes add is counted at the last release */
-	void *wlog;           /* recent write()s while io == CACHED (fs/writelog.c):
-			       * one allocation, freed with the inode */
+	struct writelog_slot wlog; /* recent write()s while io == CACHED
+			       * (writelog.h), with a lock of its own */
 	int writeback_failed; /* a page writeback of it was refused and logged;
 			       * atomic */
 };

@@ -584,3 +584,37 @@ int store_unlink_fd(const struct store *st, int fd)
 	close(dir);
 	return rc;
 }
+
+/* A segment seen for the first time is kept open for reading and writing:
+ * that one fd then serves every open of it (and registers it for
+ * passthrough), instead of an open and a close per open file. fd is taken;
+ * an O_RDWR fd is returned, or fd itself when that cannot be had (also when
+ * another user holds a lease on it: the open never waits). */
+int store_fd_is_rw(int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	return fl >= 0 && !(fl & O_PATH) && (fl & O_ACCMODE) == O_RDWR;
+}
+
+int store_open_rw(int fd)
+{
+	int rw;
+
+	if (store_fd_is_rw(fd))
+		return fd;
+	rw = store_reopen(fd, O_RDWR);
+	if (rw < 0)
+		return fd;
+	close(fd);
+	return rw;
+}
+
+
+/* Open flags for the daemon's own open of a backing object: it reads and
+ * writes for the kernel, which has checked the caller's access already. */
+int store_backing_flags(int flags)
+{
+	return (flags & ~(O_ACCMODE | O_APPEND | O_DIRECT | O_NOCTTY | O_CREAT | O_EXCL |
+			  O_NOFOLLOW)) | O_RDWR | O_CLOEXEC;
+}

@@ -74,6 +74,17 @@ int store_create_file(int dirfd, const char *name, mode_t mode, uid_t uid, gid_t
  * waiting on another user's lease: an fd, or -errno (-EWOULDBLOCK then). */
 int store_reopen(int fd, int flags);
 
+/* Whether fd is open for reading and writing (not O_PATH). */
+int store_fd_is_rw(int fd);
+
+/* fd (taken) as an O_RDWR open of the same regular file when that can be
+ * had without waiting, else fd itself. */
+int store_open_rw(int fd);
+
+/* Flags for the daemon's own open of a backing object, for a client's open
+ * with flags: read-write, no O_APPEND/O_CREAT/O_EXCL/O_NOFOLLOW/O_DIRECT. */
+int store_backing_flags(int flags);
+
 /* fd, just opened with O_NONBLOCK added to flags (so as not to wait on a
  * lease), made blocking again unless flags asked for O_NONBLOCK. */
 int store_nonblock_done(int fd, int flags);

@@ -149,24 +149,14 @@ static int stores_open_private(struct store *st, const struct tmpfs_opts *o, con
 	return 0;
 }
 
-static int64_t stores_now(void)
+/* The count of the limits (limits_count_fn): every segment and byte of the
+ * stores, a segment of n names counted 1/n for each. */
+static void stores_count(void *arg, struct usage *out)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
-/* The walk of a recount; recount_lock held. */
-static void stores_recount_locked(struct stores *s)
-{
+	struct stores *s = arg;
 	struct count c = { { 0, 0 }, 0, 0 };
-	struct usage before, u;
 	struct stat sb;
 
-	pthread_mutex_lock(&s->lock);
-	before = s->usage;
-	pthread_mutex_unlock(&s->lock);
 	stores_walk(s, &s->root, visit_count, &c);
 	for (size_t i = 0; i < s->ngrafts; i++) {
 		struct graft *g = &s->grafts[i];
@@ -176,103 +166,8 @@ static void stores_recount_locked(struct stores *s)
 		else if (fstatat(g->store->dirfd, g->leaf, &sb, AT_SYMLINK_NOFOLLOW) == 0)
 			visit_count(g->store->dirfd, g->leaf, &sb, &c);
 	}
-	u.segments = c.whole.segments + (uint64_t)(c.segments + 0.5);
-	u.bytes = c.whole.bytes + (uint64_t)(c.bytes + 0.5);
-	pthread_mutex_lock(&s->lock);
-	/* What was charged while the walk ran may or may not be in its count:
-	 * keep it, so that a count never loses a charge (two's complement
-	 * makes the differences signed). */
-	quota_apply(&u, (int64_t)(s->usage.segments - before.segments),
-		    (int64_t)(s->usage.bytes - before.bytes));
-	s->usage = u;
-	s->recounts++;
-	s->counted_at = stores_now();
-	pthread_mutex_unlock(&s->lock);
-}
-
-void stores_recount(struct stores *s)
-{
-	pthread_mutex_lock(&s->recount_lock);
-	stores_recount_locked(s);
-	pthread_mutex_unlock(&s->recount_lock);
-}
-
-static int stores_try_charge(struct stores *s, int64_t dsegments, int64_t dbytes)
-{
-	int rc;
-
-	pthread_mutex_lock(&s->lock);
-	rc = quota_admit(&s->limits, &s->usage, dsegments, dbytes);
-	if (!rc)
-		quota_apply(&s->usage, dsegments, dbytes);
-	pthread_mutex_unlock(&s->lock);
-	return rc;
-}
-
-int stores_charge(struct stores *s, int64_t dsegments, int64_t dbytes)
-{
-	uint64_t seen;
-
-	if (stores_try_charge(s, dsegments, dbytes) == 0)
-		return 0;
-	/* Refuse only on a fresh count: passthrough writes and other programs
-	 * change the stores behind our back. One walk at a time: a count that
-	 * ended after this refusal is fresh enough. */
-	pthread_mutex_lock(&s->lock);
-	seen = s->recounts;
-	pthread_mutex_unlock(&s->lock);
-	pthread_mutex_lock(&s->recount_lock);
-	pthread_mutex_lock(&s->lock);
-	if (s->recounts == seen) {
-		pthread_mutex_unlock(&s->lock);
-		stores_recount_locked(s);
-	} else {
-		pthread_mutex_unlock(&s->lock);
-	}
-	pthread_mutex_unlock(&s->recount_lock);
-	return stores_try_charge(s, dsegments, dbytes);
-}
-
-void stores_uncharge(struct stores *s, int64_t dsegments, int64_t dbytes)
-{
-	pthread_mutex_lock(&s->lock);
-	quota_apply(&s->usage, -dsegments, -dbytes);
-	pthread_mutex_unlock(&s->lock);
-}
-
-void stores_note(struct stores *s, int64_t dsegments, int64_t dbytes)
-{
-	pthread_mutex_lock(&s->lock);
-	quota_apply(&s->usage, dsegments, dbytes);
-	pthread_mutex_unlock(&s->lock);
-}
-
-/* Whether no count ended since since - STORES_FRESH_NS. */
-static int stores_stale(struct stores *s, int64_t since)
-{
-	int stale;
-
-	pthread_mutex_lock(&s->lock);
-	stale = since - s->counted_at >= STORES_FRESH_NS;
-	pthread_mutex_unlock(&s->lock);
-	return stale;
-}
-
-void stores_usage(struct stores *s, struct usage *out)
-{
-	int64_t now = stores_now();
-
-	/* At most one walk a second however often df asks; a caller that
-	 * waited for another's walk takes its result. */
-	if (quota_active(&s->limits) && stores_stale(s, now)) {
-		pthread_mutex_lock(&s->recount_lock);
-		if (stores_stale(s, now))
-			stores_recount_locked(s);
-		pthread_mutex_unlock(&s->recount_lock);
-	}
-	pthread_mutex_lock(&s->lock);
-	*out = s->usage;
-	pthread_mutex_unlock(&s->lock);
+	out->segments = c.whole.segments + (uint64_t)(c.segments + 0.5);
+	out->bytes = c.whole.bytes + (uint64_t)(c.bytes + 0.5);
 }
 
 static const char *stores_kind(const struct config_graft *d)
@@ -557,8 +452,7 @@ int stores_open(struct stores *s, const struct config *cfg)
 
 	memset(s, 0, sizeof(*s));
 	s->root.dirfd = s->root.mntfd = -1;
-	pthread_mutex_init(&s->lock, NULL);
-	pthread_mutex_init(&s->recount_lock, NULL);
+	limits_init(&s->limits, stores_count, s);
 	if (cfg->store == STORE_PRIVATE) {
 		if (stores_open_private(&s->root, &cfg->tmpfs, "store = private"))
 			return -1;
@@ -595,8 +489,8 @@ int stores_open(struct stores *s, const struct config *cfg)
 		if (rc)
 			return -1;
 	}
-	if (quota_active(&s->limits))
-		stores_recount(s);
+	if (limits_active(&s->limits))
+		limits_recount(&s->limits);
 	return 0;
 }
 
@@ -619,6 +513,5 @@ void stores_close(struct stores *s, int unmounting)
 	free(s->grafts);
 	s->grafts = NULL;
 	s->ngrafts = 0;
-	pthread_mutex_destroy(&s->lock);
-	pthread_mutex_destroy(&s->recount_lock);
+	limits_destroy(&s->limits);
 }

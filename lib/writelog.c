@@ -22,7 +22,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "inode.h"
 
 #define WLOG_ENTRIES 16
 #define WLOG_PAGE 4096u
@@ -58,7 +57,7 @@ static int wlog_pages(const struct wlog_entry *e, uint64_t off, uint64_t len, ui
 	return 1;
 }
 
-uint64_t writelog_begin(struct inode *in, uint64_t off, uint64_t len)
+uint64_t writelog_begin(struct writelog_slot *slot, uint64_t off, uint64_t len)
 {
 	struct writelog *wl;
 	struct wlog_entry *e;
@@ -69,12 +68,12 @@ uint64_t writelog_begin(struct inode *in, uint64_t off, uint64_t len)
 	/* One entry covers WLOG_PAGES pages; FUSE never sends more at once. */
 	if (page_of(off + len - 1) - page_of(off) >= WLOG_PAGES)
 		len = (uint64_t)WLOG_PAGES * WLOG_PAGE - off % WLOG_PAGE;
-	pthread_mutex_lock(&in->lock);
-	wl = in->wlog;
+	pthread_mutex_lock(&slot->lock);
+	wl = slot->log;
 	if (!wl)
-		wl = in->wlog = calloc(1, sizeof(*wl));
+		wl = slot->log = calloc(1, sizeof(*wl));
 	if (!wl) {
-		pthread_mutex_unlock(&in->lock);
+		pthread_mutex_unlock(&slot->lock);
 		return 0;
 	}
 	id = ++wl->last_id;
@@ -83,32 +82,32 @@ uint64_t writelog_begin(struct inode *in, uint64_t off, uint64_t len)
 	e->id = id;
 	e->start = off;
 	e->end = off + len;
-	pthread_mutex_unlock(&in->lock);
+	pthread_mutex_unlock(&slot->lock);
 	return id;
 }
 
-void writelog_done(struct inode *in, uint64_t id)
+void writelog_done(struct writelog_slot *slot, uint64_t id)
 {
 	struct writelog *wl;
 
 	if (!id)
 		return;
-	pthread_mutex_lock(&in->lock);
-	wl = in->wlog;
+	pthread_mutex_lock(&slot->lock);
+	wl = slot->log;
 	/* Its slot may hold a later write by now (more than WLOG_ENTRIES in
 	 * flight, as asynchronous direct I/O can have): then it is gone. */
 	if (wl && wl->e[(id - 1) % WLOG_ENTRIES].id == id)
 		wl->e[(id - 1) % WLOG_ENTRIES].done = 1;
-	pthread_mutex_unlock(&in->lock);
+	pthread_mutex_unlock(&slot->lock);
 }
 
-void writelog_read(struct inode *in, uint64_t off, uint64_t len)
+void writelog_read(struct writelog_slot *slot, uint64_t off, uint64_t len)
 {
 	struct writelog *wl;
 	uint64_t first, last;
 
-	pthread_mutex_lock(&in->lock);
-	wl = in->wlog;
+	pthread_mutex_lock(&slot->lock);
+	wl = slot->log;
 	for (int i = 0; wl && i < WLOG_ENTRIES; i++) {
 		struct wlog_entry *e = &wl->e[i];
 
@@ -119,7 +118,7 @@ void writelog_read(struct inode *in, uint64_t off, uint64_t len)
 		for (uint64_t p = first; p <= last; p++)
 			e->fresh[p / 8] |= (uint8_t)(1u << (p % 8));
 	}
-	pthread_mutex_unlock(&in->lock);
+	pthread_mutex_unlock(&slot->lock);
 }
 
 static int range_cmp(const void *a, const void *b)
@@ -150,15 +149,16 @@ static int range_add(struct writelog_range **v, size_t *n, size_t *cap, uint64_t
 	return 0;
 }
 
-size_t writelog_stale(struct inode *in, uint64_t off, uint64_t len, struct writelog_range **skip)
+size_t writelog_stale(struct writelog_slot *slot, uint64_t off, uint64_t len,
+		      struct writelog_range **skip)
 {
 	struct writelog_range *v = NULL;
 	size_t n = 0, cap = 0, out = 0;
 	struct writelog *wl;
 	uint64_t first, last, end = off + len;
 
-	pthread_mutex_lock(&in->lock);
-	wl = in->wlog;
+	pthread_mutex_lock(&slot->lock);
+	wl = slot->log;
 	for (int i = 0; wl && i < WLOG_ENTRIES; i++) {
 		const struct wlog_entry *e = &wl->e[i];
 		uint64_t base;
@@ -179,7 +179,7 @@ size_t writelog_stale(struct inode *in, uint64_t off, uint64_t len, struct write
 				goto nomem;
 		}
 	}
-	pthread_mutex_unlock(&in->lock);
+	pthread_mutex_unlock(&slot->lock);
 	/* Merge the ranges of different writes. */
 	if (n)
 		qsort(v, n, sizeof(*v), range_cmp);
@@ -195,14 +195,29 @@ size_t writelog_stale(struct inode *in, uint64_t off, uint64_t len, struct write
 	return out;
 nomem:
 	/* Without the list, write it all: the behaviour before the log. */
-	pthread_mutex_unlock(&in->lock);
+	pthread_mutex_unlock(&slot->lock);
 	free(v);
 	*skip = NULL;
 	return 0;
 }
 
-void writelog_drop(struct inode *in)
+void writelog_init(struct writelog_slot *slot)
 {
-	free(in->wlog);
-	in->wlog = NULL;
+	pthread_mutex_init(&slot->lock, NULL);
+	slot->log = NULL;
+}
+
+void writelog_destroy(struct writelog_slot *slot)
+{
+	free(slot->log);
+	slot->log = NULL;
+	pthread_mutex_destroy(&slot->lock);
+}
+
+void writelog_drop(struct writelog_slot *slot)
+{
+	pthread_mutex_lock(&slot->lock);
+	free(slot->log);
+	slot->log = NULL;
+	pthread_mutex_unlock(&slot->lock);
 }

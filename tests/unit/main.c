@@ -11,12 +11,13 @@ int main(void)
 
 	srunner_add_suite(sr, store_suite());
 	srunner_add_suite(sr, inode_suite());
-	srunner_add_suite(sr, quota_suite());
+	srunner_add_suite(sr, limits_suite());
 	srunner_add_suite(sr, grafts_suite());
 	srunner_add_suite(sr, stores_suite());
 	srunner_add_suite(sr, writelog_suite());
 	srunner_add_suite(sr, creds_suite());
 	srunner_add_suite(sr, tmpfs_suite());
+	srunner_add_suite(sr, order_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

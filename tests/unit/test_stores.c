@@ -771,13 +771,29 @@ START_TEST(test_usage_counted_at_open)
 
 	open_stores();
 	/* a, b, decl, c, e, f; not other, nor placeholders, nor directories. */
-	ck_assert_uint_eq(s.usage.segments, 6);
-	ck_assert_uint_eq(s.usage.bytes, 1000 + 2000 + 4096 + 300 + 50 + 8192);
+	ck_assert_uint_eq(s.limits.usage.segments, 6);
+	ck_assert_uint_eq(s.limits.usage.bytes, 1000 + 2000 + 4096 + 300 + 50 + 8192);
 	ck_assert_uint_eq(s.limits.max_segments, 100);
 	ck_assert_uint_eq(s.limits.max_total_size, 1024 * KiB);
 	stores_close(&s, 0);
 }
 END_TEST
+
+/* A change of usage as the daemon's operations make it: new segments, then
+ * a growth (or, for negative bytes, a truncate that gives back). */
+static int charge(int64_t segments, int64_t bytes)
+{
+	struct limits_charge c;
+	int rc = 0;
+
+	for (int64_t i = 0; !rc && i < segments; i++)
+		rc = limits_add_segment(&s.limits, &c);
+	if (!rc && bytes > 0)
+		rc = limits_resize(&s.limits, 0, (uint64_t)bytes, 0, &c);
+	if (!rc && bytes < 0)
+		rc = limits_resize(&s.limits, (uint64_t)-bytes, 0, 1, &c);
+	return rc;
+}
 
 START_TEST(test_charge_segments)
 {
@@ -785,21 +801,21 @@ START_TEST(test_charge_segments)
 	make_file(SHM("shmfs.a"), 10);
 	make_file(SHM("shmfs.b"), 10);
 	open_stores();
-	ck_assert_uint_eq(s.usage.segments, 2);
+	ck_assert_uint_eq(s.limits.usage.segments, 2);
 	/* The third fits exactly. */
-	ck_assert_int_eq(stores_charge(&s, 1, 0), 0);
+	ck_assert_int_eq(charge(1, 0), 0);
 	make_file(SHM("shmfs.c"), 10);
-	ck_assert_uint_eq(s.usage.segments, 3);
-	ck_assert_int_eq(stores_charge(&s, 1, 0), -ENOSPC);
-	ck_assert_uint_eq(s.usage.segments, 3);
+	ck_assert_uint_eq(s.limits.usage.segments, 3);
+	ck_assert_int_eq(charge(1, 0), -ENOSPC);
+	ck_assert_uint_eq(s.limits.usage.segments, 3);
 	/* Bytes have no limit here. */
-	ck_assert_int_eq(stores_charge(&s, 0, 1 << 30), 0);
+	ck_assert_int_eq(charge(0, 1 << 30), 0);
 	/* Removing one makes room for one. */
 	ck_assert_int_eq(unlink(SHM("shmfs.c")), 0);
-	stores_uncharge(&s, 1, 0);
-	ck_assert_uint_eq(s.usage.segments, 2);
-	ck_assert_int_eq(stores_charge(&s, 1, 0), 0);
-	ck_assert_uint_eq(s.usage.segments, 3);
+	limits_release(&s.limits, 1, 0);
+	ck_assert_uint_eq(s.limits.usage.segments, 2);
+	ck_assert_int_eq(charge(1, 0), 0);
+	ck_assert_uint_eq(s.limits.usage.segments, 3);
 	stores_close(&s, 0);
 }
 END_TEST
@@ -809,24 +825,24 @@ START_TEST(test_charge_bytes)
 	configure("max_total_size = 64K\n");
 	make_file(SHM("shmfs.a"), 60 * KiB);
 	open_stores();
-	ck_assert_uint_eq(s.usage.bytes, 60 * KiB);
-	ck_assert_int_eq(stores_charge(&s, 0, 4 * KiB + 1), -ENOSPC);
-	ck_assert_uint_eq(s.usage.bytes, 60 * KiB);
+	ck_assert_uint_eq(s.limits.usage.bytes, 60 * KiB);
+	ck_assert_int_eq(charge(0, 4 * KiB + 1), -ENOSPC);
+	ck_assert_uint_eq(s.limits.usage.bytes, 60 * KiB);
 	/* Exactly up to the limit. */
-	ck_assert_int_eq(stores_charge(&s, 1, 4 * KiB), 0);
+	ck_assert_int_eq(charge(1, 4 * KiB), 0);
 	make_file(SHM("shmfs.b"), 4 * KiB);
-	ck_assert_uint_eq(s.usage.bytes, 64 * KiB);
-	ck_assert_uint_eq(s.usage.segments, 2);
-	ck_assert_int_eq(stores_charge(&s, 0, 1), -ENOSPC);
+	ck_assert_uint_eq(s.limits.usage.bytes, 64 * KiB);
+	ck_assert_uint_eq(s.limits.usage.segments, 2);
+	ck_assert_int_eq(charge(0, 1), -ENOSPC);
 	/* Shrinking is always allowed. */
-	ck_assert_int_eq(stores_charge(&s, 0, -(int64_t)KiB), 0);
-	ck_assert_uint_eq(s.usage.bytes, 63 * KiB);
+	ck_assert_int_eq(charge(0, -(int64_t)KiB), 0);
+	ck_assert_uint_eq(s.limits.usage.bytes, 63 * KiB);
 	/* What is given back can be taken again. */
-	stores_uncharge(&s, 1, 4 * KiB);
-	ck_assert_uint_eq(s.usage.bytes, 59 * KiB);
-	ck_assert_uint_eq(s.usage.segments, 1);
-	ck_assert_int_eq(stores_charge(&s, 0, 5 * KiB), 0);
-	ck_assert_uint_eq(s.usage.bytes, 64 * KiB);
+	limits_release(&s.limits, 1, 4 * KiB);
+	ck_assert_uint_eq(s.limits.usage.bytes, 59 * KiB);
+	ck_assert_uint_eq(s.limits.usage.segments, 1);
+	ck_assert_int_eq(charge(0, 5 * KiB), 0);
+	ck_assert_uint_eq(s.limits.usage.bytes, 64 * KiB);
 	stores_close(&s, 0);
 }
 END_TEST
@@ -839,24 +855,24 @@ START_TEST(test_charge_recounts)
 	make_file(SHM("shmfs.a"), 32 * KiB);
 	make_file(SHM("shmfs.b"), 32 * KiB);
 	open_stores();
-	ck_assert_uint_eq(s.usage.segments, 2);
-	ck_assert_uint_eq(s.usage.bytes, 64 * KiB);
+	ck_assert_uint_eq(s.limits.usage.segments, 2);
+	ck_assert_uint_eq(s.limits.usage.bytes, 64 * KiB);
 	/* Behind the daemon's back. */
 	make_file(SHM("shmfs.c"), 32 * KiB);
 	ck_assert_int_eq(unlink(SHM("shmfs.a")), 0);
 	ck_assert_int_eq(unlink(SHM("shmfs.b")), 0);
 	ck_assert_int_eq(unlink(SHM("shmfs.c")), 0);
-	ck_assert_uint_eq(s.usage.segments, 2);
+	ck_assert_uint_eq(s.limits.usage.segments, 2);
 
-	ck_assert_int_eq(stores_charge(&s, 1, 16 * KiB), 0);
-	ck_assert_uint_eq(s.usage.segments, 1);
-	ck_assert_uint_eq(s.usage.bytes, 16 * KiB);
+	ck_assert_int_eq(charge(1, 16 * KiB), 0);
+	ck_assert_uint_eq(s.limits.usage.segments, 1);
+	ck_assert_uint_eq(s.limits.usage.bytes, 16 * KiB);
 	/* A fresh count that confirms the limit refuses. */
 	make_file(SHM("shmfs.x"), 32 * KiB);
 	make_file(SHM("shmfs.y"), 32 * KiB);
-	ck_assert_int_eq(stores_charge(&s, 0, 48 * KiB + 1), -ENOSPC);
-	ck_assert_uint_eq(s.usage.segments, 2);
-	ck_assert_uint_eq(s.usage.bytes, 64 * KiB);
+	ck_assert_int_eq(charge(0, 48 * KiB + 1), -ENOSPC);
+	ck_assert_uint_eq(s.limits.usage.segments, 2);
+	ck_assert_uint_eq(s.limits.usage.bytes, 64 * KiB);
 	stores_close(&s, 0);
 }
 END_TEST
@@ -865,30 +881,30 @@ START_TEST(test_recount)
 {
 	configure("max_segments = 100\n[dir d]\n[dir p]\npath = %s\n", DISK("p"));
 	open_stores();
-	ck_assert_uint_eq(s.usage.segments, 0);
-	ck_assert_uint_eq(s.usage.bytes, 0);
+	ck_assert_uint_eq(s.limits.usage.segments, 0);
+	ck_assert_uint_eq(s.limits.usage.bytes, 0);
 	make_file(SHM("shmfs.a"), 1);
 	make_dir(SHM("shmfs.sub"));
 	make_file(SHM("shmfs.sub/b"), 20);
 	make_file(SHM("shmfs.d/c"), 300);
 	make_file(DISK("p/e"), 4000);
 	make_file(SHM("other"), 50000);
-	ck_assert_uint_eq(s.usage.segments, 0);
-	stores_recount(&s);
-	ck_assert_uint_eq(s.usage.segments, 4);
-	ck_assert_uint_eq(s.usage.bytes, 4321);
+	ck_assert_uint_eq(s.limits.usage.segments, 0);
+	limits_recount(&s.limits);
+	ck_assert_uint_eq(s.limits.usage.segments, 4);
+	ck_assert_uint_eq(s.limits.usage.bytes, 4321);
 	ck_assert_int_eq(unlink(SHM("shmfs.sub/b")), 0);
-	stores_recount(&s);
-	ck_assert_uint_eq(s.usage.segments, 3);
-	ck_assert_uint_eq(s.usage.bytes, 4301);
+	limits_recount(&s.limits);
+	ck_assert_uint_eq(s.limits.usage.segments, 3);
+	ck_assert_uint_eq(s.limits.usage.bytes, 4301);
 	/* A segment with three names counts once; symlinks and FIFOs not at all. */
 	ck_assert_int_eq(link(SHM("shmfs.a"), SHM("shmfs.a2")), 0);
 	ck_assert_int_eq(link(SHM("shmfs.a"), SHM("shmfs.sub/a3")), 0);
 	make_link("shmfs.a", SHM("shmfs.l"));
 	ck_assert_int_eq(mkfifo(SHM("shmfs.f"), 0600), 0);
-	stores_recount(&s);
-	ck_assert_uint_eq(s.usage.segments, 3);
-	ck_assert_uint_eq(s.usage.bytes, 4301);
+	limits_recount(&s.limits);
+	ck_assert_uint_eq(s.limits.usage.segments, 3);
+	ck_assert_uint_eq(s.limits.usage.bytes, 4301);
 	stores_close(&s, 0);
 }
 END_TEST
@@ -898,9 +914,9 @@ START_TEST(test_no_limits_no_count)
 	configure("max_segment_size = 0\n");
 	make_file(SHM("shmfs.a"), 100);
 	open_stores();
-	ck_assert(!quota_active(&s.limits));
-	ck_assert_uint_eq(s.usage.segments, 0);
-	ck_assert_int_eq(stores_charge(&s, 1000, 1 << 30), 0);
+	ck_assert(!limits_active(&s.limits));
+	ck_assert_uint_eq(s.limits.usage.segments, 0);
+	ck_assert_int_eq(charge(1000, 1 << 30), 0);
 	stores_close(&s, 0);
 }
 END_TEST
@@ -917,20 +933,20 @@ START_TEST(test_usage_is_fresh)
 	open_stores();
 	/* Grown behind the daemon's back (a passthrough write). */
 	make_file(SHM("shmfs.b"), 20 * MiB);
-	walks = s.recounts;
-	stores_usage(&s, &u);
+	walks = s.limits.recounts;
+	limits_usage(&s.limits, &u);
 	ck_assert_uint_eq(u.bytes, 4 * KiB); /* counted at open, just now */
-	ck_assert_uint_eq(s.recounts, walks);
-	s.counted_at -= STORES_FRESH_NS; /* a second later */
-	stores_usage(&s, &u);
+	ck_assert_uint_eq(s.limits.recounts, walks);
+	s.limits.counted_at -= LIMITS_FRESH_NS; /* a second later */
+	limits_usage(&s.limits, &u);
 	ck_assert_uint_eq(u.bytes, 20 * MiB + 4 * KiB);
 	ck_assert_uint_eq(u.segments, 2);
-	ck_assert_uint_eq(s.recounts, walks + 1);
+	ck_assert_uint_eq(s.limits.recounts, walks + 1);
 	/* ... and the store past its limit takes no new segment. */
-	ck_assert_int_eq(stores_charge(&s, 1, 0), -ENOSPC);
+	ck_assert_int_eq(charge(1, 0), -ENOSPC);
 	/* Growth noted without asking (the last release of a passthrough file). */
-	stores_note(&s, 0, (int64_t)MiB);
-	ck_assert_uint_eq(s.usage.bytes, 21 * MiB + 4 * KiB);
+	limits_note(&s.limits, MiB);
+	ck_assert_uint_eq(s.limits.usage.bytes, 21 * MiB + 4 * KiB);
 	stores_close(&s, 0);
 }
 END_TEST

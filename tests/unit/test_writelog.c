@@ -5,25 +5,22 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "inode.h"
 #include "suites.h"
 #include "unit.h"
 #include "writelog.h"
 
 #define PG 4096u
 
-static struct inode in;
+static struct writelog_slot in;
 
 static void wl_setup(void)
 {
-	memset(&in, 0, sizeof(in));
-	pthread_mutex_init(&in.lock, NULL);
+	writelog_init(&in);
 }
 
 static void wl_teardown(void)
 {
-	writelog_drop(&in);
-	pthread_mutex_destroy(&in.lock);
+	writelog_destroy(&in);
 }
 
 /* A write() of [off, off + len) that has reached the backing object. */

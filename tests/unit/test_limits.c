@@ -1,9 +1,9 @@
-/* quota: what max_segment_size, max_segments and max_total_size let a user
+/* limits: what max_segment_size, max_segments and max_total_size let a user
  * do, and what df shows of them. Pure arithmetic: no files. */
 #include <errno.h>
 #include <string.h>
 
-#include "quota.h"
+#include "limit.h"
 #include "suites.h"
 #include "unit.h"
 
@@ -29,15 +29,15 @@ static struct statvfs backing(void)
 
 START_TEST(test_active)
 {
-	struct limits none = { 0, 0, 0 };
+	struct limits none = { .max_segment_size = 0 };
 	struct limits size = { .max_segment_size = 1 };
 	struct limits segs = { .max_segments = 1 };
 	struct limits total = { .max_total_size = 1 };
 
-	ck_assert(!quota_active(&none));
-	ck_assert(quota_active(&size));
-	ck_assert(quota_active(&segs));
-	ck_assert(quota_active(&total));
+	ck_assert(!limits_active(&none));
+	ck_assert(limits_active(&size));
+	ck_assert(limits_active(&segs));
+	ck_assert(limits_active(&total));
 }
 END_TEST
 
@@ -45,11 +45,11 @@ START_TEST(test_check_size)
 {
 	struct limits l = { .max_segment_size = 16 * MiB };
 
-	ck_assert_int_eq(quota_check_size(&l, 0), 0);
-	ck_assert_int_eq(quota_check_size(&l, 16 * MiB - 1), 0);
-	ck_assert_int_eq(quota_check_size(&l, 16 * MiB), 0);
-	ck_assert_int_eq(quota_check_size(&l, 16 * MiB + 1), -EFBIG);
-	ck_assert_int_eq(quota_check_size(&l, UINT64_MAX), -EFBIG);
+	ck_assert_int_eq(limits_check_size(&l, 0), 0);
+	ck_assert_int_eq(limits_check_size(&l, 16 * MiB - 1), 0);
+	ck_assert_int_eq(limits_check_size(&l, 16 * MiB), 0);
+	ck_assert_int_eq(limits_check_size(&l, 16 * MiB + 1), -EFBIG);
+	ck_assert_int_eq(limits_check_size(&l, UINT64_MAX), -EFBIG);
 }
 END_TEST
 
@@ -57,9 +57,9 @@ START_TEST(test_check_size_no_limit)
 {
 	struct limits l = { .max_segment_size = 0, .max_segments = 1, .max_total_size = 1 };
 
-	ck_assert_int_eq(quota_check_size(&l, 0), 0);
-	ck_assert_int_eq(quota_check_size(&l, 1024 * GiB), 0);
-	ck_assert_int_eq(quota_check_size(&l, UINT64_MAX), 0);
+	ck_assert_int_eq(limits_check_size(&l, 0), 0);
+	ck_assert_int_eq(limits_check_size(&l, 1024 * GiB), 0);
+	ck_assert_int_eq(limits_check_size(&l, UINT64_MAX), 0);
 }
 END_TEST
 
@@ -69,13 +69,13 @@ START_TEST(test_admit_segments)
 	struct usage u = { .segments = 9, .bytes = 0 };
 
 	/* The tenth segment fits exactly; the eleventh does not. */
-	ck_assert_int_eq(quota_admit(&l, &u, 1, 0), 0);
-	ck_assert_int_eq(quota_admit(&l, &u, 2, 0), -ENOSPC);
+	ck_assert_int_eq(limits_admit(&l, &u, 1, 0), 0);
+	ck_assert_int_eq(limits_admit(&l, &u, 2, 0), -ENOSPC);
 	u.segments = 10;
-	ck_assert_int_eq(quota_admit(&l, &u, 1, 0), -ENOSPC);
+	ck_assert_int_eq(limits_admit(&l, &u, 1, 0), -ENOSPC);
 	/* Growing a segment that exists needs no new one. */
-	ck_assert_int_eq(quota_admit(&l, &u, 0, (int64_t)GiB), 0);
-	ck_assert_int_eq(quota_admit(&l, &u, -1, 0), 0);
+	ck_assert_int_eq(limits_admit(&l, &u, 0, (int64_t)GiB), 0);
+	ck_assert_int_eq(limits_admit(&l, &u, -1, 0), 0);
 }
 END_TEST
 
@@ -84,12 +84,12 @@ START_TEST(test_admit_bytes)
 	struct limits l = { .max_total_size = 64 * MiB };
 	struct usage u = { .segments = 3, .bytes = 60 * MiB };
 
-	ck_assert_int_eq(quota_admit(&l, &u, 0, (int64_t)(4 * MiB)), 0);
-	ck_assert_int_eq(quota_admit(&l, &u, 1, (int64_t)(4 * MiB)), 0);
-	ck_assert_int_eq(quota_admit(&l, &u, 0, (int64_t)(4 * MiB) + 1), -ENOSPC);
-	ck_assert_int_eq(quota_admit(&l, &u, 0, INT64_MAX), -ENOSPC);
+	ck_assert_int_eq(limits_admit(&l, &u, 0, (int64_t)(4 * MiB)), 0);
+	ck_assert_int_eq(limits_admit(&l, &u, 1, (int64_t)(4 * MiB)), 0);
+	ck_assert_int_eq(limits_admit(&l, &u, 0, (int64_t)(4 * MiB) + 1), -ENOSPC);
+	ck_assert_int_eq(limits_admit(&l, &u, 0, INT64_MAX), -ENOSPC);
 	/* No limit on the number of segments. */
-	ck_assert_int_eq(quota_admit(&l, &u, 1000000, 0), 0);
+	ck_assert_int_eq(limits_admit(&l, &u, 1000000, 0), 0);
 }
 END_TEST
 
@@ -101,10 +101,10 @@ START_TEST(test_admit_no_segment_when_over)
 	struct limits l = { .max_total_size = 16 * MiB };
 	struct usage u = { .segments = 1, .bytes = 20 * MiB };
 
-	ck_assert_int_eq(quota_admit(&l, &u, 1, 0), -ENOSPC);
-	ck_assert_int_eq(quota_admit(&l, &u, -1, -(int64_t)(20 * MiB)), 0);
+	ck_assert_int_eq(limits_admit(&l, &u, 1, 0), -ENOSPC);
+	ck_assert_int_eq(limits_admit(&l, &u, -1, -(int64_t)(20 * MiB)), 0);
 	u.bytes = 16 * MiB;
-	ck_assert_int_eq(quota_admit(&l, &u, 1, 0), 0);
+	ck_assert_int_eq(limits_admit(&l, &u, 1, 0), 0);
 }
 END_TEST
 
@@ -115,24 +115,24 @@ START_TEST(test_admit_shrink_when_over)
 	struct limits l = { .max_segments = 2, .max_total_size = MiB };
 	struct usage u = { .segments = 5, .bytes = 10 * MiB };
 
-	ck_assert_int_eq(quota_admit(&l, &u, -1, -(int64_t)MiB), 0);
-	ck_assert_int_eq(quota_admit(&l, &u, 0, -1), 0);
-	ck_assert_int_eq(quota_admit(&l, &u, -1, 0), 0);
-	ck_assert_int_eq(quota_admit(&l, &u, 0, 0), 0);
-	ck_assert_int_eq(quota_admit(&l, &u, 0, 1), -ENOSPC);
-	ck_assert_int_eq(quota_admit(&l, &u, 1, 0), -ENOSPC);
+	ck_assert_int_eq(limits_admit(&l, &u, -1, -(int64_t)MiB), 0);
+	ck_assert_int_eq(limits_admit(&l, &u, 0, -1), 0);
+	ck_assert_int_eq(limits_admit(&l, &u, -1, 0), 0);
+	ck_assert_int_eq(limits_admit(&l, &u, 0, 0), 0);
+	ck_assert_int_eq(limits_admit(&l, &u, 0, 1), -ENOSPC);
+	ck_assert_int_eq(limits_admit(&l, &u, 1, 0), -ENOSPC);
 	/* A rename that drops one segment and grows another. */
-	ck_assert_int_eq(quota_admit(&l, &u, -1, 1), -ENOSPC);
+	ck_assert_int_eq(limits_admit(&l, &u, -1, 1), -ENOSPC);
 }
 END_TEST
 
 START_TEST(test_admit_no_limits)
 {
-	struct limits l = { 0, 0, 0 };
+	struct limits l = { .max_segment_size = 0 };
 	struct usage u = { .segments = UINT64_MAX - 1, .bytes = UINT64_MAX - 1 };
 
-	ck_assert_int_eq(quota_admit(&l, &u, 1, 1), 0);
-	ck_assert_int_eq(quota_admit(&l, &u, INT64_MAX, INT64_MAX), 0);
+	ck_assert_int_eq(limits_admit(&l, &u, 1, 1), 0);
+	ck_assert_int_eq(limits_admit(&l, &u, INT64_MAX, INT64_MAX), 0);
 }
 END_TEST
 
@@ -140,13 +140,13 @@ START_TEST(test_apply)
 {
 	struct usage u = { 0, 0 };
 
-	quota_apply(&u, 2, (int64_t)(3 * MiB));
+	usage_apply(&u, 2, (int64_t)(3 * MiB));
 	ck_assert_uint_eq(u.segments, 2);
 	ck_assert_uint_eq(u.bytes, 3 * MiB);
-	quota_apply(&u, -1, -(int64_t)MiB);
+	usage_apply(&u, -1, -(int64_t)MiB);
 	ck_assert_uint_eq(u.segments, 1);
 	ck_assert_uint_eq(u.bytes, 2 * MiB);
-	quota_apply(&u, 0, 0);
+	usage_apply(&u, 0, 0);
 	ck_assert_uint_eq(u.segments, 1);
 	ck_assert_uint_eq(u.bytes, 2 * MiB);
 }
@@ -157,16 +157,16 @@ START_TEST(test_apply_never_below_zero)
 {
 	struct usage u = { .segments = 1, .bytes = 100 };
 
-	quota_apply(&u, -3, -1000);
+	usage_apply(&u, -3, -1000);
 	ck_assert_uint_eq(u.segments, 0);
 	ck_assert_uint_eq(u.bytes, 0);
-	quota_apply(&u, -1, -1);
+	usage_apply(&u, -1, -1);
 	ck_assert_uint_eq(u.segments, 0);
 	ck_assert_uint_eq(u.bytes, 0);
-	quota_apply(&u, -INT64_MAX, -INT64_MAX);
+	usage_apply(&u, -INT64_MAX, -INT64_MAX);
 	ck_assert_uint_eq(u.segments, 0);
 	ck_assert_uint_eq(u.bytes, 0);
-	quota_apply(&u, 1, 1);
+	usage_apply(&u, 1, 1);
 	ck_assert_uint_eq(u.segments, 1);
 	ck_assert_uint_eq(u.bytes, 1);
 }
@@ -180,7 +180,7 @@ START_TEST(test_statfs_total_size)
 	struct usage u = { .segments = 2, .bytes = 10 * MiB };
 	struct statvfs sv = backing();
 
-	quota_statfs(&l, &u, &sv);
+	limits_statfs(&l, &u, &sv);
 	ck_assert_uint_eq((uint64_t)sv.f_blocks * sv.f_frsize, 64 * MiB);
 	ck_assert_uint_eq((uint64_t)sv.f_bfree * sv.f_frsize, 54 * MiB);
 	ck_assert_uint_eq((uint64_t)sv.f_bavail * sv.f_frsize, 54 * MiB);
@@ -202,7 +202,7 @@ START_TEST(test_statfs_rounding)
 	struct usage u = { .segments = 1, .bytes = MiB + 1 };
 	struct statvfs sv = backing();
 
-	quota_statfs(&l, &u, &sv);
+	limits_statfs(&l, &u, &sv);
 	ck_assert_uint_eq(sv.f_blocks, 2560);
 	ck_assert_uint_eq((uint64_t)sv.f_blocks * sv.f_frsize, 10 * MiB);
 	ck_assert_uint_eq(sv.f_bfree, 2560 - 257);
@@ -219,7 +219,7 @@ START_TEST(test_statfs_backing_fuller)
 
 	sv.f_bfree = 200;
 	sv.f_bavail = 100;
-	quota_statfs(&l, &u, &sv);
+	limits_statfs(&l, &u, &sv);
 	ck_assert_uint_eq((uint64_t)sv.f_blocks * sv.f_frsize, 64 * MiB);
 	ck_assert_uint_eq(sv.f_bfree, 200);
 	ck_assert_uint_eq(sv.f_bavail, 100);
@@ -237,7 +237,7 @@ START_TEST(test_statfs_unbounded_backing)
 	sv.f_blocks = 0;
 	sv.f_bfree = 0;
 	sv.f_bavail = 0;
-	quota_statfs(&l, &u, &sv);
+	limits_statfs(&l, &u, &sv);
 	ck_assert_uint_eq((uint64_t)sv.f_blocks * sv.f_frsize, 64 * MiB);
 	ck_assert_uint_eq((uint64_t)sv.f_bfree * sv.f_frsize, 60 * MiB);
 	ck_assert_uint_eq((uint64_t)sv.f_bavail * sv.f_frsize, 60 * MiB);
@@ -250,7 +250,7 @@ START_TEST(test_statfs_over_the_limit)
 	struct usage u = { .segments = 12, .bytes = 5 * MiB };
 	struct statvfs sv = backing();
 
-	quota_statfs(&l, &u, &sv);
+	limits_statfs(&l, &u, &sv);
 	ck_assert_uint_eq((uint64_t)sv.f_blocks * sv.f_frsize, MiB);
 	ck_assert_uint_eq(sv.f_bfree, 0);
 	ck_assert_uint_eq(sv.f_bavail, 0);
@@ -267,7 +267,7 @@ START_TEST(test_statfs_segments)
 	struct statvfs sv = backing();
 	struct statvfs before = sv;
 
-	quota_statfs(&l, &u, &sv);
+	limits_statfs(&l, &u, &sv);
 	ck_assert_uint_eq(sv.f_files, 100);
 	ck_assert_uint_eq(sv.f_ffree, 70);
 	ck_assert_uint_eq(sv.f_favail, 70);
@@ -278,7 +278,7 @@ START_TEST(test_statfs_segments)
 
 	u.segments = 100;
 	sv = backing();
-	quota_statfs(&l, &u, &sv);
+	limits_statfs(&l, &u, &sv);
 	ck_assert_uint_eq(sv.f_files, 100);
 	ck_assert_uint_eq(sv.f_ffree, 0);
 }
@@ -291,17 +291,93 @@ START_TEST(test_statfs_no_limits)
 	struct statvfs sv = backing();
 	struct statvfs before = sv;
 
-	quota_statfs(&l, &u, &sv);
+	limits_statfs(&l, &u, &sv);
 	ck_assert_int_eq(memcmp(&sv, &before, sizeof(sv)), 0);
 	l.max_segment_size = 0;
-	quota_statfs(&l, &u, &sv);
+	limits_statfs(&l, &u, &sv);
 	ck_assert_int_eq(memcmp(&sv, &before, sizeof(sv)), 0);
 }
 END_TEST
 
-Suite *quota_suite(void)
+/* The stores as the count sees them: what a walk would find. */
+static struct usage counted;
+
+static void count_fixed(void *arg, struct usage *out)
 {
-	Suite *s = suite_create("quota");
+	(*(int *)arg)++;
+	*out = counted;
+}
+
+/* Charge, act, undo on failure, release: what every operation does. */
+START_TEST(test_charge_undo_release)
+{
+	struct limits l = { .max_segments = 2, .max_total_size = MiB };
+	struct limits_charge c, c2;
+	int walks = 0;
+
+	limits_init(&l, count_fixed, &walks);
+	ck_assert_int_eq(limits_add_segment(&l, &c), 0);
+	ck_assert_int_eq(c.segments, 1);
+	ck_assert_int_eq(limits_resize(&l, 0, 512 * 1024, 0, &c2), 0);
+	ck_assert_uint_eq(l.usage.bytes, 512 * 1024);
+	/* The act failed: both undone. */
+	limits_undo(&l, &c2);
+	limits_undo(&l, &c);
+	ck_assert_uint_eq(l.usage.segments, 0);
+	ck_assert_uint_eq(l.usage.bytes, 0);
+	/* Undoing twice gives back nothing more. */
+	limits_undo(&l, &c);
+	ck_assert_uint_eq(l.usage.segments, 0);
+	ck_assert_int_eq(walks, 0);
+	/* Past max_segment_size: refused without a count. */
+	l.max_segment_size = MiB / 2;
+	ck_assert_int_eq(limits_resize(&l, 0, MiB, 0, &c), -EFBIG);
+	ck_assert_int_eq(c.bytes, 0);
+	/* Shrinking gives back at once when asked (truncate), not otherwise. */
+	ck_assert_int_eq(limits_resize(&l, 0, 1000, 0, &c), 0);
+	ck_assert_int_eq(limits_resize(&l, 1000, 400, 0, &c), 0);
+	ck_assert_uint_eq(l.usage.bytes, 1000);
+	ck_assert_int_eq(limits_resize(&l, 1000, 400, 1, &c), 0);
+	ck_assert_uint_eq(l.usage.bytes, 400);
+	limits_release(&l, 0, 400);
+	ck_assert_uint_eq(l.usage.bytes, 0);
+	limits_destroy(&l);
+}
+END_TEST
+
+/* A refusal comes only after a fresh count, and a count keeps what was
+ * charged meanwhile. */
+START_TEST(test_refused_after_count)
+{
+	struct limits l = { .max_segments = 1 };
+	struct limits_charge c;
+	int walks = 0;
+
+	limits_init(&l, count_fixed, &walks);
+	counted.segments = 1;
+	counted.bytes = 0;
+	limits_recount(&l);
+	ck_assert_int_eq(walks, 1);
+	ck_assert_int_eq(limits_add_segment(&l, &c), -ENOSPC);
+	ck_assert_int_eq(walks, 2);
+	ck_assert_int_eq(c.segments, 0);
+	/* The segment went behind the daemon's back: the count finds room. */
+	counted.segments = 0;
+	ck_assert_int_eq(limits_add_segment(&l, &c), 0);
+	ck_assert_int_eq(walks, 3);
+	ck_assert_uint_eq(l.usage.segments, 1);
+	/* Without limits nothing is counted or taken. */
+	l.max_segments = 0;
+	ck_assert_int_eq(limits_add_segment(&l, &c), 0);
+	ck_assert_int_eq(c.segments, 0);
+	ck_assert_int_eq(walks, 3);
+	limits_destroy(&l);
+}
+END_TEST
+
+Suite *limits_suite(void)
+{
+	Suite *s = suite_create("limits");
 	TCase *tc;
 
 	tc = tcase_create("limits");
@@ -315,6 +391,11 @@ Suite *quota_suite(void)
 	tcase_add_test(tc, test_admit_no_limits);
 	tcase_add_test(tc, test_apply);
 	tcase_add_test(tc, test_apply_never_below_zero);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("charges");
+	tcase_add_test(tc, test_charge_undo_release);
+	tcase_add_test(tc, test_refused_after_count);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("statfs");
