@@ -1,7 +1,7 @@
 # shmfs: named shared-memory segments as files.
 #   make            build build/shmfs
-#   make test       unit tests, integration tests on real mounts (both data paths),
-#                   and a short stress subset
+#   make test       unit tests, the layering check (scripts/layers), integration
+#                   tests on real mounts (both data paths) and a short stress subset
 #   make stress, make fuzz, make bench: see tests/stress, tests/fuzz, tests/bench
 #   make run        mount ./mnt with the built-in defaults in the foreground (Ctrl-C unmounts)
 #   make asan       the same tests with address and undefined-behaviour sanitizers
@@ -76,6 +76,10 @@ $(BUILD)/tests/%: tests/integration/%.c
 deps:
 	@scripts/deps
 
+# No import circle between fs/ files (docs/ARCHITECTURE.md, "Layers").
+layers: $(BUILD)/shmfs
+	scripts/layers $(BUILD)
+
 unit: $(BUILD)/unit_tests
 	$(BUILD)/unit_tests
 
@@ -91,6 +95,7 @@ stress-quick: all
 test: deps
 	$(MAKE) all
 	$(MAKE) unit
+	$(MAKE) layers
 	$(MAKE) integration
 	$(MAKE) stress-quick
 
@@ -129,7 +134,7 @@ uninstall:
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all deps unit integration stress-quick test asan run install uninstall clean
+.PHONY: all deps unit layers integration stress-quick test asan run install uninstall clean
 
 # make bench, make stress, make fuzz: each in its own file.
 -include tests/bench/bench.mk tests/stress/stress.mk tests/fuzz/fuzz.mk
