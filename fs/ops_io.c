@@ -37,12 +37,14 @@
 #include "passthrough.h"
 #include "writelog.h"
 
-/* The one place that picks an inode's mode. A process-lifetime segment is
- * always cached: only then does the kernel release the FUSE file when the
- * last mapping goes (a passthrough mapping holds the backing file). */
+/* The one place that picks an inode's mode: passthrough where the mount
+ * has it, the segment's lifetime allows it (lifetime_forces_cached: a
+ * process-lifetime segment, whose FUSE file the kernel must keep until the
+ * last mapping goes) and its store can back it. */
 static enum inode_io shmfs_io_pick(struct shmfs *fs, struct inode *in)
 {
-	if (!fs->passthrough || shmfs_lifetime(in) == LIFETIME_PROCESS)
+	if (!fs->passthrough || lifetime_forces_cached(shmfs_lifetime(in)) ||
+	    !store_kind_can_passthrough(in->store->backend))
 		return INODE_IO_CACHED;
 	return INODE_IO_PASSTHROUGH;
 }
@@ -177,7 +179,7 @@ static void shmfs_io_end(struct shmfs *fs, struct inode *in, const struct stat *
 		writelog_drop(in);
 		/* RELEASE of the last file comes after the last close and the
 		 * last munmap: a mapping holds its file. */
-		if (shmfs_lifetime(in) == LIFETIME_PROCESS)
+		if (lifetime_ends_at_release(shmfs_lifetime(in)))
 			shmfs_remove_process_segment(fs, in);
 	}
 	pthread_mutex_unlock(&in->lock);
@@ -481,7 +483,7 @@ void shmfs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	 * page-cache reads (fault, readahead). */
 	if (fs->cached_direct_io && fi->lock_owner == 0) {
 		writelog_read(in, (uint64_t)off, size);
-		if (in->store->backend == STORE_PRIVATE &&
+		if (store_kind_reserves_reads(in->store->backend) &&
 		    (err = shmfs_read_reserve((int)fi->fh, off, size))) {
 			fuse_reply_err(req, err);
 			return;

@@ -13,5 +13,6 @@ Suite *grafts_suite(void);
 Suite *writelog_suite(void);
 Suite *creds_suite(void);
 Suite *tmpfs_suite(void);
+Suite *kinds_suite(void);
 
 #endif
