@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "kinds.h"
+#include "store.h"
 #include "strindex.h"
 #include "suites.h"
 
@@ -186,6 +187,26 @@ START_TEST(test_store_kinds)
 }
 END_TEST
 
+/* What setfattr user.shmfs.lifetime=kernel (or disk) keeps: "until
+ * unlinked" as the segment's store has it. */
+START_TEST(test_store_lasting)
+{
+	struct store st;
+
+	memset(&st, 0, sizeof(st));
+	st.backend = STORE_SHM;
+	st.lifetime = LIFETIME_MOUNT;
+	ck_assert_int_eq(store_lasting(&st), LIFETIME_KERNEL);
+	st.backend = STORE_FILE;
+	ck_assert_int_eq(store_lasting(&st), LIFETIME_DISK);
+	/* Nothing in a private store outlives the mount: the store's own. */
+	st.backend = STORE_PRIVATE;
+	ck_assert_int_eq(store_lasting(&st), LIFETIME_MOUNT);
+	st.lifetime = LIFETIME_PROCESS;
+	ck_assert_int_eq(store_lasting(&st), LIFETIME_PROCESS);
+}
+END_TEST
+
 /* ---- the string index ---- */
 
 START_TEST(test_strindex)
@@ -228,6 +249,7 @@ Suite *kinds_suite(void)
 	tcase_add_test(tc, test_lifetime_ends);
 	tcase_add_test(tc, test_lifetime_allowed);
 	tcase_add_test(tc, test_store_kinds);
+	tcase_add_test(tc, test_store_lasting);
 	tcase_add_test(tc, test_strindex);
 	suite_add_tcase(s, tc);
 	return s;
