@@ -19,8 +19,10 @@ PKG_CONFIG ?= pkg-config
 CFLAGS ?= -O2 -g
 # override: these hold also when CFLAGS is given on the command line (make
 # asan does), so that warnings and header dependencies (-MMD) never go missing.
+# -Wswitch-enum: a switch on an enum (lifetimes, store kinds: lib/kinds.h)
+# names every value, so that a new one is not missed where it matters.
 override CFLAGS += -std=gnu11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
-	  -Wformat=2 -Wno-format-nonliteral -fno-strict-aliasing -MMD -MP
+	  -Wswitch-enum -Wformat=2 -Wno-format-nonliteral -fno-strict-aliasing -MMD -MP
 # Messages that name long paths may be cut short: that is intended. (gcc only.)
 ifeq ($(findstring clang,$(shell $(CC) --version 2>/dev/null)),)
 override CFLAGS += -Wno-format-truncation

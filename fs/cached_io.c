@@ -47,7 +47,7 @@ int cached_io_read(struct shmfs *fs, struct inode *in, struct fuse_file_info *fi
 	if (!fs->cached_direct_io || fi->lock_owner != 0)
 		return 0;
 	writelog_read(&in->wlog, (uint64_t)off, size);
-	if (in->store->backend == STORE_PRIVATE)
+	if (store_kind_reserves_reads(in->store->backend))
 		return shmfs_read_reserve((int)fi->fh, off, size);
 	return 0;
 }

@@ -15,12 +15,14 @@
 #include "passthrough.h"
 #include "writelog.h"
 
-/* The one place that picks an inode's mode. A process-lifetime segment is
- * always cached: only then does the kernel release the FUSE file when the
- * last mapping goes (a passthrough mapping holds the backing file). */
+/* The one place that picks an inode's mode: passthrough where the mount
+ * has it, the segment's lifetime allows it (lifetime_forces_cached: a
+ * process-lifetime segment, whose FUSE file the kernel must keep until the
+ * last mapping goes) and its store can back it. */
 static enum inode_io shmfs_io_pick(struct shmfs *fs, struct inode *in)
 {
-	if (!fs->passthrough || shmfs_lifetime(in) == LIFETIME_PROCESS)
+	if (!fs->passthrough || lifetime_forces_cached(shmfs_lifetime(in)) ||
+	    !store_kind_can_passthrough(in->store->backend))
 		return INODE_IO_CACHED;
 	return INODE_IO_PASSTHROUGH;
 }
@@ -155,7 +157,7 @@ void shmfs_io_end(struct shmfs *fs, struct inode *in, const struct stat *size)
 		writelog_drop(&in->wlog);
 		/* RELEASE of the last file comes after the last close and the
 		 * last munmap: a mapping holds its file. */
-		if (shmfs_lifetime(in) == LIFETIME_PROCESS)
+		if (lifetime_ends_at_release(shmfs_lifetime(in)))
 			shmfs_remove_process_segment(fs, in);
 	}
 	pthread_mutex_unlock(&in->lock);

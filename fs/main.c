@@ -333,7 +333,7 @@ static void shmfs_log_mounted(struct shmfs *fs, const char *source, const char *
 		snprintf(path, sizeof(path), "kernel passthrough (zero-copy)");
 	else
 		snprintf(path, sizeof(path), "cached (%s)", fs->passthrough_why);
-	if (fs->cfg.store == STORE_PRIVATE)
+	if (store_kind_own_tmpfs(fs->cfg.store))
 		snprintf(store, sizeof(store), "a private tmpfs");
 	else
 		snprintf(store, sizeof(store), "%s", fs->cfg.shm_dir);

@@ -68,7 +68,7 @@ int shmfs_entry(struct shmfs *fs, struct store *store, int top, int opath,
 	}
 	in = S_ISREG(e->attr.st_mode) ? itable_find(&fs->inodes, &e->attr) : NULL;
 	if (in) {
-		if (shmfs_lifetime(in) == LIFETIME_PROCESS)
+		if (lifetime_ends_at_release(shmfs_lifetime(in)))
 			shmfs_renew_name(in, opath);
 		close(opath);
 	} else {
@@ -81,7 +81,7 @@ int shmfs_entry(struct shmfs *fs, struct store *store, int top, int opath,
 	e->ino = shmfs_nodeid(fs, in);
 	/* A process-lifetime segment vanishes by the daemon's hand, not the
 	 * kernel's: cache nothing about it, so its name goes at once. */
-	if (S_ISREG(e->attr.st_mode) && shmfs_lifetime(in) == LIFETIME_PROCESS) {
+	if (S_ISREG(e->attr.st_mode) && lifetime_uncached_entries(shmfs_lifetime(in))) {
 		e->attr_timeout = 0;
 		e->entry_timeout = 0;
 	}

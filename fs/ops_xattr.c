@@ -74,7 +74,7 @@ static int shmfs_xattr_value(struct shmfs *fs, struct inode *in, const char *nam
 		store_fd_path(fd, path, sizeof(path));
 		/* A private store is a detached mount: the kernel shows its paths
 		 * as if from /, where they are not. Say what they are. */
-		n = in->store->backend == STORE_PRIVATE ? snprintf(buf, len, "private:") : 0;
+		n = snprintf(buf, len, "%s", store_kind_backing_tag(in->store->backend));
 		if (n >= 0 && (size_t)n < len - 1) {
 			ssize_t got = readlink(path, buf + n, len - 1 - (size_t)n);
 
@@ -195,11 +195,10 @@ static int shmfs_set_lifetime(fuse_req_t req, struct inode *in, const char *valu
 	err = shmfs_lifetime_allowed(req, in);
 	if (err)
 		return err;
-	if (store_parse_lifetime(value, size, &lt) || lt == LIFETIME_MOUNT)
+	if (store_parse_lifetime(value, size, &lt) || !lifetime_given_at(lt, LIFETIME_AS_MARK))
 		return -EINVAL;
-	if (lt != LIFETIME_PROCESS)
-		lt = in->store->backend == STORE_SHM ? LIFETIME_KERNEL
-		   : in->store->backend == STORE_FILE ? LIFETIME_DISK : in->store->lifetime;
+	if (lifetime_lasts(lt))
+		lt = store_lasting(in->store);
 	return shmfs_mark_lifetime(in, lt);
 }
 

@@ -128,7 +128,7 @@ int preflight_store(struct config *cfg, int read_only)
 	/* A private store has no shm_dir: the daemon makes its tmpfs, which
 	 * is tried here (and let go at once) so that what it lacks is said
 	 * before anything else. */
-	if (cfg->store == STORE_PRIVATE) {
+	if (store_kind_own_tmpfs(cfg->store)) {
 		int fd = tmpfs_mount(&cfg->tmpfs, why, sizeof(why));
 
 		if (fd < 0) {

@@ -11,13 +11,10 @@
 #include <stdio.h>
 #include <sys/types.h>
 
+#include "kinds.h"
 #include "tmpfs.h"
 
 enum passthrough_mode { PASSTHROUGH_AUTO, PASSTHROUGH_ON, PASSTHROUGH_OFF };
-enum lifetime { LIFETIME_KERNEL, LIFETIME_DISK, LIFETIME_MOUNT, LIFETIME_PROCESS };
-/* Store kinds: shm (a directory of POSIX shm objects), file (a directory on
- * disk), private (a tmpfs of the mount's own, lib/tmpfs.h). */
-enum store_backend { STORE_SHM, STORE_FILE, STORE_PRIVATE };
 
 /* A name of the root grafted from the config: [segment NAME] or [dir NAME]. */
 struct config_graft {
@@ -97,23 +94,6 @@ typedef int (*config_setter)(struct config *cfg, const char *value, char *why, s
 void config_error(struct config *cfg, const char *origin, int line, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
-/* config_store.c: the store kind and the options of private stores, in
- * [shmfs] and [dir NAME]. */
-config_setter config_store_setter(const char *key);
-/* One store key of a [dir] (0, or -1 with why); *known says whether key is
- * one (else nothing is done). */
-int config_store_graft_key(struct config_graft *g, const struct config_entry *e, int *known,
-			   char *why, size_t len);
-/* Cross-key rules of the root store (after every key is read): a private
- * root has lifetime mount and no prefix; tmpfs options need store = private. */
-void config_store_check(struct config *cfg);
-/* Those of a [dir] or [segment] once its keys are known, before the other
- * checks of config_finish_graft: 0, or -1 with why and *line. */
-int config_store_finish_graft(const struct config *cfg, struct config_graft *g, char *why,
-			      size_t len, int *line);
-/* store = private and the tmpfs options set (mode too if with_mode). */
-void config_store_print(const struct tmpfs_opts *o, int with_mode, FILE *out);
-
 /* Print the effective settings as an INI [shmfs] section. */
 void config_print(const struct config *cfg, FILE *out);
 
@@ -128,6 +108,10 @@ uint64_t config_total_limit(const struct config *cfg, uint64_t ram_bytes);
 const struct config_graft *config_find_graft(const struct config *cfg, const char *name);
 
 const char *config_passthrough_name(enum passthrough_mode mode);
-const char *config_lifetime_name(enum lifetime lifetime);
+/* lifetime_name (lib/kinds.h), as older callers name it. */
+static inline const char *config_lifetime_name(enum lifetime lifetime)
+{
+	return lifetime_name(lifetime);
+}
 
 #endif

@@ -1,7 +1,7 @@
 /* config_store.c: the store kind of the root and of [dir NAME], and the
  * tmpfs options of private stores (size, nr_inodes, huge, mpol, mode),
  * named as a tmpfs user writes them. See config.h. */
-#include "config.h"
+#include "config_parts.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -86,17 +86,21 @@ static int tmpfs_set(struct tmpfs_opts *o, const char *key, const char *value, c
 	return 0;
 }
 
+int config_store_kind(const char *name, enum store_key key, const char *value, const char *note,
+		      enum store_backend *out, char *why, size_t len)
+{
+	char names[64];
+
+	if (store_kind_parse(value, key, out) == 0)
+		return 0;
+	snprintf(why, len, "%s must be %s, not '%s'%s", name,
+		 store_kind_choices(key, names, sizeof(names)), value, note);
+	return -1;
+}
+
 static int set_store(struct config *cfg, const char *value, char *why, size_t len)
 {
-	if (strcmp(value, "shm") == 0) {
-		cfg->store = STORE_SHM;
-	} else if (strcmp(value, "private") == 0) {
-		cfg->store = STORE_PRIVATE;
-	} else {
-		snprintf(why, len, "store must be shm or private, not '%s'", value);
-		return -1;
-	}
-	return 0;
+	return config_store_kind("store", STORE_KEY_STORE, value, "", &cfg->store, why, len);
 }
 
 static int set_size(struct config *cfg, const char *value, char *why, size_t len)
@@ -156,12 +160,9 @@ int config_store_graft_key(struct config_graft *g, const struct config_entry *e,
 {
 	*known = 1;
 	if (strcmp(e->key, "store") == 0) {
-		if (strcmp(e->value, "private") && strcmp(e->value, "shm")) {
-			snprintf(why, len, "store must be shm or private, not '%s' (a [dir] with a "
-				 "path is on disk)", e->value);
+		if (config_store_kind("store", STORE_KEY_STORE, e->value,
+				      " (a [dir] with a path is on disk)", &g->backend, why, len))
 			return -1;
-		}
-		g->backend = e->value[0] == 'p' ? STORE_PRIVATE : STORE_SHM;
 		g->store_line = e->line;
 		return 0;
 	}
@@ -174,38 +175,29 @@ int config_store_graft_key(struct config_graft *g, const struct config_entry *e,
 	return tmpfs_set(&g->tmpfs, e->key, e->value, why, len);
 }
 
-/* The last entry of [shmfs] key, or NULL. */
-static const struct config_entry *last_entry(const struct config *cfg, const char *key)
-{
-	for (size_t i = cfg->nentries; i-- > 0;) {
-		const struct config_entry *e = &cfg->entries[i];
-
-		if (e->key && strcmp(e->section, "shmfs") == 0 && strcmp(e->key, key) == 0)
-			return e;
-	}
-	return NULL;
-}
-
 void config_store_check(struct config *cfg)
 {
 	static const char *const private_keys[] = { "size", "nr_inodes", "huge", "mpol", "mode" };
 	const struct config_entry *e;
+	enum lifetime lt;
 
-	if (cfg->store == STORE_PRIVATE) {
-		e = last_entry(cfg, "lifetime");
-		/* (Values other than kernel and mount are refused as they are.) */
-		if (e && strcmp(e->value, "kernel") == 0)
+	if (store_kind_own_tmpfs(cfg->store)) {
+		e = config_last_entry(cfg, "lifetime");
+		/* (Values the root store cannot have are refused as they are.) */
+		if (e && lifetime_parse(e->value, strlen(e->value), &lt) == 0 &&
+		    lt != store_kind_lasting(cfg->store) && lifetime_given_at(lt, LIFETIME_AT_ROOT))
 			config_error(cfg, e->origin, e->line,
 				     "lifetime = %s is not possible with store = private: a private "
-				     "store lives as long as the mount (lifetime = mount)", e->value);
-		cfg->lifetime = LIFETIME_MOUNT;
+				     "store lives as long as the mount (lifetime = %s)", e->value,
+				     lifetime_name(store_kind_lasting(cfg->store)));
+		cfg->lifetime = store_kind_lasting(cfg->store);
 		/* No directory, and no names shared with anyone: shm_dir and
 		 * prefix do not apply (documented as ignored). */
 		cfg->prefix[0] = '\0';
 		return;
 	}
 	for (size_t i = 0; i < sizeof(private_keys) / sizeof(private_keys[0]); i++) {
-		e = last_entry(cfg, private_keys[i]);
+		e = config_last_entry(cfg, private_keys[i]);
 		if (e)
 			config_error(cfg, e->origin, e->line,
 				     "%s is an option of store = private (a tmpfs of the mount's own); "
@@ -216,15 +208,13 @@ void config_store_check(struct config *cfg)
 int config_store_finish_graft(const struct config *cfg, struct config_graft *g, char *why,
 			      size_t len, int *line)
 {
-	if (g->backend == STORE_PRIVATE) {
+	if (store_kind_own_tmpfs(g->backend)) {
 		if (g->path[0]) {
 			*line = g->path_line;
 			snprintf(why, len, "[dir %s]: a private store has no path", g->name);
 			return -1;
 		}
-		if (!g->lifetime_line)
-			g->lifetime = LIFETIME_MOUNT;
-		g->tmpfs.mode = g->mode;
+		g->tmpfs.mode = g->mode; /* (its lifetime is checked with the others') */
 		return 0;
 	}
 	if (g->tmpfs_line) {
@@ -233,15 +223,16 @@ int config_store_finish_graft(const struct config *cfg, struct config_graft *g, 
 			 "store = private", g->name);
 		return -1;
 	}
-	/* In a private root, shm grafts live in its tmpfs: gone with the mount. */
-	if (cfg->store == STORE_PRIVATE && g->backend == STORE_SHM) {
+	/* In a private root, shm grafts live in its tmpfs: gone with the mount.
+	 * (Other lifetimes a shm graft cannot have are refused as they are.) */
+	if (store_kind_own_tmpfs(cfg->store) && store_kind_backing(g->backend) == STORE_BACKED_BY_SHM) {
 		if (!g->lifetime_line)
-			g->lifetime = LIFETIME_MOUNT;
-		if (g->lifetime == LIFETIME_KERNEL) {
+			g->lifetime = store_kind_lasting(cfg->store);
+		if (g->lifetime == store_kind_lasting(g->backend)) {
 			*line = g->lifetime_line;
-			snprintf(why, len, "[%s %s]: lifetime = kernel is not possible in a private "
+			snprintf(why, len, "[%s %s]: lifetime = %s is not possible in a private "
 				 "root store (it lives as long as the mount)",
-				 g->is_dir ? "dir" : "segment", g->name);
+				 g->is_dir ? "dir" : "segment", g->name, lifetime_name(g->lifetime));
 			return -1;
 		}
 	}

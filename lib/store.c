@@ -166,32 +166,9 @@ int store_type_shown(mode_t mode)
 	}
 }
 
-const char *store_backend_name(enum store_backend backend)
-{
-	static const char *const names[] = { "shm", "file", "private" };
-
-	return names[backend];
-}
-
 void store_fd_path(int fd, char *buf, size_t len)
 {
 	snprintf(buf, len, "/proc/self/fd/%d", fd);
-}
-
-int store_parse_lifetime(const char *value, size_t len, enum lifetime *out)
-{
-	static const enum lifetime all[] = { LIFETIME_KERNEL, LIFETIME_DISK, LIFETIME_MOUNT,
-					     LIFETIME_PROCESS };
-
-	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
-		const char *name = config_lifetime_name(all[i]);
-
-		if (strlen(name) == len && memcmp(name, value, len) == 0) {
-			*out = all[i];
-			return 0;
-		}
-	}
-	return -EINVAL;
 }
 
 /* The xattr calls on any fd: O_PATH fds have none of their own (EBADF),
@@ -244,14 +221,21 @@ enum lifetime store_lifetime_of(const struct store *st, int fd)
 	ssize_t n;
 
 	n = fd_getxattr(fd, store_lifetime_xattr(st), value, sizeof(value));
-	if (n > 0 && store_parse_lifetime(value, (size_t)n, &lt) == 0)
+	if (n > 0 && lifetime_parse(value, (size_t)n, &lt) == 0)
 		return lt;
 	return st->lifetime;
 }
 
+enum lifetime store_lasting(const struct store *st)
+{
+	enum lifetime lt = store_kind_lasting(st->backend);
+
+	return lifetime_lasts(lt) ? lt : st->lifetime;
+}
+
 int store_set_lifetime(const struct store *st, int fd, enum lifetime lt)
 {
-	const char *name = config_lifetime_name(lt);
+	const char *name = lifetime_name(lt);
 	int rc;
 
 	if (lt != st->lifetime)
@@ -271,14 +255,19 @@ static const char *store_mount_xattr(const struct store *st)
 	return st->trusted ? STORE_TRUSTED_MOUNT_XATTR : STORE_USER_MOUNT_XATTR;
 }
 
+/* Whether what the mount makes in st is marked: where its lifetime has the
+ * sweeps remove it, and the store outlives the mount. */
+static int store_marks(const struct store *st)
+{
+	return lifetime_marks_made(st->lifetime) && store_kind_swept(st->backend);
+}
+
 int store_mark_made(const struct store *st, int fd)
 {
 	char token[PATH_MAX + NAME_MAX + 2];
 	int n;
 
-	/* A private store goes with the mount: there is nothing to sweep. */
-	if ((st->lifetime != LIFETIME_MOUNT && st->lifetime != LIFETIME_PROCESS) ||
-	    st->backend == STORE_PRIVATE)
+	if (!store_marks(st))
 		return 0;
 	n = store_token(st, token, sizeof(token));
 	return fd_setxattr(fd, store_mount_xattr(st), token, (size_t)n);
@@ -288,8 +277,7 @@ int store_mark_made_at(const struct store *st, int dirfd, const char *name)
 {
 	int fd, rc;
 
-	if ((st->lifetime != LIFETIME_MOUNT && st->lifetime != LIFETIME_PROCESS) ||
-	    st->backend == STORE_PRIVATE)
+	if (!store_marks(st))
 		return 0;
 	fd = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)

@@ -55,7 +55,11 @@ const char *store_visible_name(const struct store *st, int top, const char *name
  * device: it stats them and acts on their names and O_PATH fds. */
 int store_type_shown(mode_t mode);
 
-const char *store_backend_name(enum store_backend backend);
+/* store_kind_name (lib/kinds.h), as older callers name it. */
+static inline const char *store_backend_name(enum store_backend backend)
+{
+	return store_kind_name(backend);
+}
 
 /* "/proc/self/fd/N": a path that reaches the object behind fd, O_PATH fds
  * too, for the calls that take no fd (xattrs of O_PATH fds, reopening). */
@@ -115,6 +119,11 @@ int store_unlink_fd(const struct store *st, int fd);
  * mark: a user.shmfs.lifetime written on the store directly means nothing. */
 enum lifetime store_lifetime_of(const struct store *st, int fd);
 
+/* What "until unlinked" is in st: its kind's lasting lifetime (kernel,
+ * disk) where that outlives the mount, else the store's own (nothing in a
+ * private store outlives the mount). */
+enum lifetime store_lasting(const struct store *st);
+
 /* Mark the object behind fd with lifetime lt (none when lt is the store's
  * own). 0 or -errno. */
 int store_set_lifetime(const struct store *st, int fd, enum lifetime lt);
@@ -136,8 +145,11 @@ int store_mark_made_at(const struct store *st, int dirfd, const char *name);
 /* Whether the object behind fd carries st's mark (store_mark_made). */
 int store_made_here(const struct store *st, int fd);
 
-/* Parse a lifetime name: 0 and *out, or -EINVAL. */
-int store_parse_lifetime(const char *value, size_t len, enum lifetime *out);
+/* Parse a lifetime name (lifetime_parse, lib/kinds.h): 0 and *out, or -EINVAL. */
+static inline int store_parse_lifetime(const char *value, size_t len, enum lifetime *out)
+{
+	return lifetime_parse(value, len, out);
+}
 
 /* Called for every object below the store's top, children before their
  * directory; dirfd and name locate the object, sb is its lstat. Objects of

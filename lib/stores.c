@@ -15,10 +15,9 @@
 
 struct graft *stores_graft(struct stores *s, const char *name)
 {
-	for (size_t i = 0; i < s->ngrafts; i++)
-		if (strcmp(s->grafts[i].decl->name, name) == 0)
-			return &s->grafts[i];
-	return NULL;
+	size_t i;
+
+	return strindex_get(&s->names, name, &i) ? &s->grafts[i] : NULL;
 }
 
 /* Root walks leave declared names to their own lifetimes. */
@@ -70,7 +69,8 @@ static void visit_remove_made(int dirfd, const char *name, const struct stat *sb
 		log_warn("removing %s", name);
 }
 
-/* Removes segments marked with lifetime process; arg is their store. */
+/* Removes segments marked with a lifetime that ends at their last release
+ * (a crash's leftovers); arg is their store. */
 static void visit_sweep(int dirfd, const char *name, const struct stat *sb, void *arg)
 {
 	enum lifetime lt;
@@ -83,7 +83,7 @@ static void visit_sweep(int dirfd, const char *name, const struct stat *sb, void
 		return;
 	lt = store_lifetime_of(arg, fd);
 	close(fd);
-	if (lt == LIFETIME_PROCESS && unlinkat(dirfd, name, 0) && errno != ENOENT)
+	if (lifetime_ends_at_release(lt) && unlinkat(dirfd, name, 0) && errno != ENOENT)
 		log_warn("removing %s", name);
 }
 
@@ -119,14 +119,15 @@ static void stores_walk(struct stores *s, struct store *st, store_visit_fn visit
 }
 
 /* Remove what the mount made in st (lifetime mount or process). A private
- * store is new at start and goes with the mount's last fd: never swept. */
+ * store is new at start and goes with the mount's last fd: never swept
+ * (store_kind_swept). */
 static void stores_sweep_made(struct stores *s, struct store *st)
 {
 	const struct store_walk_ops ops = {
 		st == &s->root ? stores_skip_declared : NULL, s, enter_made, visit_remove_made, st
 	};
 
-	if (st->backend != STORE_PRIVATE)
+	if (store_kind_swept(st->backend))
 		store_walk_with(st, &ops);
 }
 
@@ -141,7 +142,8 @@ static int stores_open_private(struct store *st, const struct tmpfs_opts *o, con
 		log_errorx("%s: %s", what, why);
 		return -1;
 	}
-	fd = store_open_fd(st, fd, "(private tmpfs)", "", STORE_PRIVATE, LIFETIME_MOUNT);
+	fd = store_open_fd(st, fd, "(private tmpfs)", "", STORE_PRIVATE,
+			   store_kind_lasting(STORE_PRIVATE));
 	if (fd) {
 		log_errorx("%s: %s", what, strerror(-fd));
 		return -1;
@@ -301,28 +303,33 @@ static int stores_open_private_dir(struct stores *s, struct graft *g)
 static int stores_open_dir(struct stores *s, struct graft *g)
 {
 	const struct config_graft *d = g->decl;
-	char path[PATH_MAX];
-	int fd, made = 0, rc;
+	enum store_backend kind = d->backend;
+	char path[PATH_MAX] = "";
+	int fd = -EINVAL, made = 0, rc;
 
-	if (d->backend == STORE_PRIVATE)
+	switch (store_kind_backing(d->backend)) {
+	case STORE_BACKED_BY_OWN_TMPFS:
 		return stores_open_private_dir(s, g);
-	if (d->path[0]) {
+	case STORE_BACKED_BY_DISK:
 		snprintf(path, sizeof(path), "%s", d->path);
 		fd = store_open_path(d->path, 1, d->mode, &made);
 		if (fd >= 0 && stores_placeholder(s, g)) {
 			close(fd);
 			return -1;
 		}
-	} else {
+		break;
+	case STORE_BACKED_BY_SHM:
+		/* An entry of the root store: of its kind (a private root's tmpfs). */
+		kind = s->root.backend;
 		snprintf(path, sizeof(path), "%s/%s", s->root.path, g->entry);
 		fd = stores_shm_dir(s, g, &made);
 		if (fd == -EPERM)
 			return -1;
+		break;
 	}
 	if (fd >= 0 && made)
 		stores_chown(fd, d);
-	rc = fd < 0 ? fd : store_open_fd(&g->own, fd, path, "",
-					 d->path[0] ? STORE_FILE : s->root.backend, d->lifetime);
+	rc = fd < 0 ? fd : store_open_fd(&g->own, fd, path, "", kind, d->lifetime);
 	if (rc) {
 		log_errorx("%s:%d: [dir %s]: %s: %s", d->origin, d->line, d->name, path,
 			   rc == -ELOOP ? "a symbolic link is on the way (never followed)"
@@ -331,7 +338,7 @@ static int stores_open_dir(struct stores *s, struct graft *g)
 	}
 	g->store = &g->own;
 	/* What a mount or process lifetime left behind after a crash. */
-	if (d->lifetime == LIFETIME_MOUNT || d->lifetime == LIFETIME_PROCESS)
+	if (lifetime_marks_made(d->lifetime))
 		stores_sweep_made(s, &g->own);
 	else
 		stores_walk(s, &g->own, visit_sweep, &g->own);
@@ -419,13 +426,14 @@ static int stores_open_segment(struct stores *s, struct graft *g)
 	char dir[PATH_MAX], base[PATH_MAX];
 	int fd, rc;
 
-	if (d->backend == STORE_FILE) {
+	switch (store_kind_backing(d->backend)) {
+	case STORE_BACKED_BY_DISK:
 		/* dirname and basename may write into what they are given. */
 		snprintf(base, sizeof(base), "%s", d->path);
 		snprintf(dir, sizeof(dir), "%s", dirname(base));
 		snprintf(base, sizeof(base), "%s", d->path);
 		fd = store_open_path(dir, 0, 0, NULL);
-		rc = fd < 0 ? fd : store_open_fd(&g->own, fd, dir, "", STORE_FILE, d->lifetime);
+		rc = fd < 0 ? fd : store_open_fd(&g->own, fd, dir, "", d->backend, d->lifetime);
 		if (rc) {
 			log_errorx("%s:%d: [segment %s]: %s: %s", d->origin, d->line, d->name, dir,
 				   rc == -ELOOP ? "a symbolic link is on the way (never followed)"
@@ -436,11 +444,14 @@ static int stores_open_segment(struct stores *s, struct graft *g)
 		g->store = &g->own;
 		if (stores_placeholder(s, g))
 			return -1;
-	} else {
+		break;
+	case STORE_BACKED_BY_SHM:
+	case STORE_BACKED_BY_OWN_TMPFS: /* (no kind of [segment]: config_graft.c) */
 		g->store = &s->root;
+		break;
 	}
 	/* A mount lifetime's leftover from a crash: start afresh. */
-	if (d->lifetime == LIFETIME_MOUNT && stores_remove_segment(g))
+	if (lifetime_ends_at_unmount(d->lifetime) && stores_remove_segment(g))
 		return -1;
 	return stores_make_segment(g);
 }
@@ -453,11 +464,11 @@ int stores_open(struct stores *s, const struct config *cfg)
 	memset(s, 0, sizeof(*s));
 	s->root.dirfd = s->root.mntfd = -1;
 	limits_init(&s->limits, stores_count, s);
-	if (cfg->store == STORE_PRIVATE) {
+	if (store_kind_own_tmpfs(cfg->store)) {
 		if (stores_open_private(&s->root, &cfg->tmpfs, "store = private"))
 			return -1;
 	} else {
-		rc = store_open(&s->root, cfg->shm_dir, cfg->prefix, STORE_SHM, cfg->lifetime);
+		rc = store_open(&s->root, cfg->shm_dir, cfg->prefix, cfg->store, cfg->lifetime);
 		if (rc) {
 			log_errorx("shm_dir %s: %s", cfg->shm_dir, strerror(-rc));
 			return -1;
@@ -471,14 +482,17 @@ int stores_open(struct stores *s, const struct config *cfg)
 		return -1;
 	for (size_t i = 0; i < cfg->ngrafts; i++) {
 		struct graft *g = &s->grafts[i];
+		size_t other;
 
 		g->decl = &cfg->grafts[i];
 		g->own.dirfd = g->own.mntfd = -1;
 		snprintf(g->entry, sizeof(g->entry), "%s%s", cfg->prefix, g->decl->name);
 		strcpy(g->leaf, g->entry);
 		s->ngrafts = i + 1;
+		if (strindex_get_or_put(&s->names, g->decl->name, i, &other) < 0)
+			return -1; /* (the config declares each name once) */
 	}
-	if (cfg->lifetime == LIFETIME_MOUNT)
+	if (lifetime_marks_made(cfg->lifetime))
 		stores_sweep_made(s, &s->root);
 	else
 		stores_walk(s, &s->root, visit_sweep, &s->root);
@@ -499,7 +513,7 @@ void stores_close(struct stores *s, int unmounting)
 	for (size_t i = 0; i < s->ngrafts; i++) {
 		struct graft *g = &s->grafts[i];
 
-		if (unmounting && g->store && g->decl->lifetime == LIFETIME_MOUNT) {
+		if (unmounting && g->store && lifetime_ends_at_unmount(g->decl->lifetime)) {
 			if (g->decl->is_dir)
 				stores_sweep_made(s, &g->own);
 			else
@@ -507,11 +521,12 @@ void stores_close(struct stores *s, int unmounting)
 		}
 		store_close(&g->own);
 	}
-	if (unmounting && s->root.dirfd >= 0 && s->root.lifetime == LIFETIME_MOUNT)
+	if (unmounting && s->root.dirfd >= 0 && lifetime_ends_at_unmount(s->root.lifetime))
 		stores_sweep_made(s, &s->root);
 	store_close(&s->root);
 	free(s->grafts);
 	s->grafts = NULL;
 	s->ngrafts = 0;
+	strindex_free(&s->names);
 	limits_destroy(&s->limits);
 }

@@ -14,6 +14,7 @@
 #include "config.h"
 #include "limit.h"
 #include "store.h"
+#include "strindex.h"
 
 struct graft {
 	const struct config_graft *decl;
@@ -27,6 +28,7 @@ struct stores {
 	struct store root;
 	struct graft *grafts;
 	size_t ngrafts;
+	struct strindex names;   /* declared name -> index in grafts; set at open */
 	struct limits limits;
 };
 

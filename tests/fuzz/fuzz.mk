@@ -11,7 +11,9 @@ FUZZ_DIR = $(BUILD)/fuzz
 FUZZ_TARGETS = config names
 FUZZ_FLAGS = -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
 	-fno-sanitize-recover=undefined
-FUZZ_LIB_OBJ = $(FUZZ_DIR)/lib/config.o $(FUZZ_DIR)/lib/store.o
+# Every lib/ object: the config loader alone is several files (lib/config*.c,
+# lib/kinds.c, lib/strindex.c), and the linker keeps only what is used.
+FUZZ_LIB_OBJ = $(LIB_SRC:%.c=$(FUZZ_DIR)/%.o)
 FUZZ_BINS = $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%)
 FUZZ_REPLAYS = $(FUZZ_TARGETS:%=$(FUZZ_DIR)/replay_%)
 

@@ -18,6 +18,7 @@ int main(void)
 	srunner_add_suite(sr, creds_suite());
 	srunner_add_suite(sr, tmpfs_suite());
 	srunner_add_suite(sr, order_suite());
+	srunner_add_suite(sr, kinds_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

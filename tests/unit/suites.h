@@ -15,5 +15,6 @@ Suite *writelog_suite(void);
 Suite *creds_suite(void);
 Suite *tmpfs_suite(void);
 Suite *order_suite(void);
+Suite *kinds_suite(void);
 
 #endif
