@@ -35,6 +35,7 @@
 #include "killpriv.h"
 #include "log.h"
 #include "passthrough.h"
+#include "watch.h"
 #include "writelog.h"
 
 /* The one place that picks an inode's mode. A process-lifetime segment is
@@ -146,6 +147,7 @@ static void shmfs_remove_process_segment(struct shmfs *fs, struct inode *in)
 		return;
 	}
 	stores_uncharge(&fs->stores, 1, st.st_size);
+	watch_removed(fs, in);
 	log_debug("removed process-lifetime segment (inode %lu): its last user is gone",
 		  (unsigned long)st.st_ino);
 }
@@ -336,7 +338,7 @@ static int shmfs_create_entry(fuse_req_t req, struct inode *dir, const char *nam
 	err = shmfs_entry(fs, dir->store, 0, fd, e);
 	if (err)
 		shmfs_unmake(dir, name, &st);
-	return err;
+	return err ?: watch_entry(fs, dir, name, e);
 }
 
 void shmfs_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "killpriv.h"
+#include "watch.h"
 
 struct inode *shmfs_inode(fuse_req_t req, fuse_ino_t ino)
 {
@@ -150,7 +151,7 @@ int shmfs_do_lookup(struct shmfs *fs, struct inode *dir, const char *name,
 	if (err)
 		return -err;
 	if (dir == &fs->root && (g = stores_graft(&fs->stores, name)))
-		return shmfs_lookup_graft(fs, g, e);
+		return shmfs_lookup_graft(fs, g, e) ?: watch_entry(fs, dir, name, e);
 	dfd = inode_fd(dir);
 	if (dfd < 0)
 		return -dfd;
@@ -159,7 +160,7 @@ int shmfs_do_lookup(struct shmfs *fs, struct inode *dir, const char *name,
 	inode_fd_done(dir, dfd);
 	if (err)
 		return err;
-	return shmfs_entry(fs, dir->store, 0, fd, e);
+	return shmfs_entry(fs, dir->store, 0, fd, e) ?: watch_entry(fs, dir, name, e);
 }
 
 /* A segment seen for the first time is kept open for reading and writing:
@@ -248,7 +249,7 @@ void shmfs_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		fuse_reply_err(req, err);
 		return;
 	}
-	fuse_reply_attr(req, &st, shmfs_data(req)->timeout);
+	fuse_reply_attr(req, &st, watch_attr_timeout(shmfs_data(req), in));
 }
 
 /* A cached-mode mapping dirties the FUSE page cache; the kernel writes
