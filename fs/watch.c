@@ -40,6 +40,7 @@
 		      FAN_MODIFY)
 #define WATCH_NAMESPACE (FAN_CREATE | FAN_DELETE | FAN_MOVED_FROM | FAN_MOVED_TO)
 #define WATCH_PENDING_MAX 1024 /* removals queued for the thread; past it: all */
+#define WATCH_GATHER_MS 10     /* the thread reads events at most this often */
 #define WATCH_MATCHES 4        /* records of one directory (a store grafted twice) */
 
 /* A directory as fanotify names it: filesystem id and file handle. */
@@ -631,6 +632,7 @@ static void *watch_thread(void *arg)
 			       { .fd = w->wake, .events = POLLIN } };
 	size_t len = 64 * 1024;
 	char *buf = malloc(len);
+	struct timespec gather = { 0, WATCH_GATHER_MS * 1000000L };
 	uint64_t v;
 	int stop = 0;
 
@@ -649,8 +651,14 @@ static void *watch_thread(void *arg)
 			pthread_mutex_unlock(&w->lock);
 			watch_drain(w);
 		}
-		if (p[0].revents & POLLIN)
+		if (p[0].revents & POLLIN) {
 			watch_read(w, buf, len);
+			/* Let events gather: the kernel merges repeated ones of
+			 * one object (a writer's every write(2) is a FAN_MODIFY)
+			 * while they wait in the queue, and a writer whose event
+			 * merges neither allocates one nor wakes this thread. */
+			nanosleep(&gather, NULL);
+		}
 	}
 	free(buf);
 	return NULL;
