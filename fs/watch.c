@@ -693,8 +693,8 @@ int watch_open(struct shmfs *fs)
 	struct watch_rec *root;
 	struct watch *w;
 
-	if (fs->timeout <= 0)
-		return 0; /* nothing is cached: nothing to invalidate */
+	if (fs->timeout <= 0 || !fs->cfg.watch)
+		return 0; /* nothing is cached, or the config says so */
 	w = calloc(1, sizeof(*w));
 	if (!w)
 		return 0;

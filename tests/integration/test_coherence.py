@@ -179,3 +179,16 @@ class LostEvents(Coherence):
         self.assertEqual(stat_field(m.path("c"), "%s %a"), "4096 600")
         self.assertEqual(self.ls(m.path("d")), [])
         self.assertTrue(seen(lambda: "events were lost" in m.stderr()), m.stderr())
+
+
+class WatchOff(Coherence):
+
+    def test_watch_off_leaves_direct_changes_to_attr_timeout(self):
+        m = self.mount(options=["attr_timeout=2", "watch=off"])
+        self.warm(m, "cam0")
+        with open(m.backing("cam0"), "w") as f:
+            f.write("made directly")
+        time.sleep(0.3)
+        self.assertEqual(try_op("os.stat(A[0])", m.path("cam0")), "ENOENT")
+        self.assertTrue(seen(lambda: "cam0" in self.ls(m.mnt), bound=2 + BOUND))
+        self.assertEqual(self.ok(run(["cat", m.path("cam0")])), "made directly")
