@@ -499,36 +499,40 @@ static void watch_dir_event(struct watch *w, const struct watch_fid *f, const ch
 		watch_act(w, &acts[i]);
 }
 
-/* One event: its directory (file handle) and name, "." for the directory
- * itself. The lengths come from the kernel, and are checked all the same. */
-static void watch_event(struct watch *w, const struct fanotify_event_metadata *m)
+/* One event (ev, of meta.event_len bytes): its directory (file handle)
+ * and name, "." for the directory itself. Records in the buffer are only
+ * 4-byte aligned, so their headers are copied out; their lengths come from
+ * the kernel and are checked all the same. */
+static void watch_event(struct watch *w, const char *ev, const struct fanotify_event_metadata *meta)
 {
-	const char *p = (const char *)(m + 1), *end = (const char *)m + m->event_len;
+	const char *p = ev + meta->metadata_len, *end = ev + meta->event_len;
+	struct fanotify_event_info_fid info;
+	struct file_handle fh;
 
-	while (p + sizeof(struct fanotify_event_info_fid) + sizeof(struct file_handle) <= end) {
-		const struct fanotify_event_info_fid *info = (const void *)p;
-		const struct file_handle *fh = (const void *)info->handle;
-		const char *rec_end = p + info->hdr.len, *name = ".";
+	while (p + sizeof(info) + sizeof(fh) <= end) {
+		const char *rec_end, *handle, *name = ".";
 		struct watch_fid f;
 
-		if (info->hdr.len < sizeof(*info) + sizeof(*fh) || rec_end > end)
+		memcpy(&info, p, sizeof(info));
+		memcpy(&fh, p + sizeof(info), sizeof(fh));
+		rec_end = p + info.hdr.len;
+		if (info.hdr.len < sizeof(info) + sizeof(fh) || rec_end > end)
 			return;
-		if (info->hdr.info_type == FAN_EVENT_INFO_TYPE_DFID_NAME ||
-		    info->hdr.info_type == FAN_EVENT_INFO_TYPE_DFID) {
-			const char *after = (const char *)fh->f_handle + fh->handle_bytes;
-
-			if (fh->handle_bytes > MAX_HANDLE_SZ || after > rec_end)
+		if (info.hdr.info_type == FAN_EVENT_INFO_TYPE_DFID_NAME ||
+		    info.hdr.info_type == FAN_EVENT_INFO_TYPE_DFID) {
+			handle = p + sizeof(info) + sizeof(fh);
+			if (fh.handle_bytes > MAX_HANDLE_SZ || handle + fh.handle_bytes > rec_end)
 				return;
-			if (info->hdr.info_type == FAN_EVENT_INFO_TYPE_DFID_NAME) {
-				name = after;
+			if (info.hdr.info_type == FAN_EVENT_INFO_TYPE_DFID_NAME) {
+				name = handle + fh.handle_bytes;
 				if (memchr(name, '\0', (size_t)(rec_end - name)) == NULL)
 					return;
 			}
-			memcpy(f.fsid, &info->fsid, sizeof(f.fsid));
-			f.type = fh->handle_type;
-			f.bytes = fh->handle_bytes;
-			memcpy(f.handle, fh->f_handle, f.bytes);
-			watch_dir_event(w, &f, name, m->mask);
+			memcpy(f.fsid, &info.fsid, sizeof(f.fsid));
+			f.type = fh.handle_type;
+			f.bytes = fh.handle_bytes;
+			memcpy(f.handle, handle, f.bytes);
+			watch_dir_event(w, &f, name, meta->mask);
 			return;
 		}
 		p = rec_end;
@@ -610,15 +614,18 @@ static void watch_read(struct watch *w, char *buf, size_t len)
 	ssize_t n;
 
 	while ((n = read(w->fan, buf, len)) > 0) {
-		const struct fanotify_event_metadata *m = (const void *)buf;
+		struct fanotify_event_metadata m;
 
-		for (; FAN_EVENT_OK(m, n); m = FAN_EVENT_NEXT(m, n)) {
-			if (m->vers != FANOTIFY_METADATA_VERSION)
+		for (size_t off = 0; off + sizeof(m) <= (size_t)n; off += m.event_len) {
+			memcpy(&m, buf + off, sizeof(m));
+			if (m.event_len < sizeof(m) || m.event_len > (size_t)n - off)
+				break;
+			if (m.vers != FANOTIFY_METADATA_VERSION || m.metadata_len < sizeof(m))
 				continue;
-			if (m->mask & FAN_Q_OVERFLOW)
+			if (m.mask & FAN_Q_OVERFLOW)
 				overflow = 1;
-			else if (m->pid != w->pid)
-				watch_event(w, m);
+			else if (m.pid != w->pid)
+				watch_event(w, buf + off, &m);
 		}
 	}
 	if (overflow)
