@@ -13,6 +13,7 @@
 #include "log.h"
 #include "node.h"
 #include "passthrough.h"
+#include "watch.h"
 #include "writelog.h"
 
 /* The one place that picks an inode's mode: passthrough where the mount
@@ -21,7 +22,7 @@
  * last mapping goes) and its store can back it. */
 static enum inode_io shmfs_io_pick(struct shmfs *fs, struct inode *in)
 {
-	if (!fs->passthrough || lifetime_forces_cached(shmfs_lifetime(in)) ||
+	if (!fs->passthrough || lifetime_forces_cached(inode_lifetime(in)) ||
 	    !store_kind_can_passthrough(in->store->backend))
 		return INODE_IO_CACHED;
 	return INODE_IO_PASSTHROUGH;
@@ -126,6 +127,7 @@ static void shmfs_remove_process_segment(struct shmfs *fs, struct inode *in)
 		return;
 	}
 	limits_release(&fs->stores.limits, 1, (uint64_t)st.st_size);
+	watch_removed(fs, in);
 	log_debug("removed process-lifetime segment (inode %lu): its last user is gone",
 		  (unsigned long)st.st_ino);
 }
@@ -157,7 +159,7 @@ void shmfs_io_end(struct shmfs *fs, struct inode *in, const struct stat *size)
 		writelog_drop(&in->wlog);
 		/* RELEASE of the last file comes after the last close and the
 		 * last munmap: a mapping holds its file. */
-		if (lifetime_ends_at_release(shmfs_lifetime(in)))
+		if (lifetime_ends_at_release(inode_lifetime(in)))
 			shmfs_remove_process_segment(fs, in);
 	}
 	pthread_mutex_unlock(&in->lock);

@@ -21,6 +21,7 @@
 #include "preflight.h"
 #include "status.h"
 #include "usage.h"
+#include "watch.h"
 
 #define SHMFS_VERSION "0.1.0"
 
@@ -184,6 +185,12 @@ static void shmfs_raise_nofile(struct shmfs *fs)
 		itable_set_fd_budget(&fs->inodes, (size_t)rl.rlim_cur / 2);
 }
 
+static void shmfs_inode_gone(struct inode *in, void *fs)
+{
+	shmfs_backing_forget(in, fs);
+	watch_forget(fs, in);
+}
+
 static int shmfs_open_root(struct shmfs *fs)
 {
 	struct stat st;
@@ -206,7 +213,7 @@ static int shmfs_open_root(struct shmfs *fs)
 		log_errorx("out of memory");
 		return -1;
 	}
-	itable_on_gone(&fs->inodes, shmfs_backing_forget, fs);
+	itable_on_gone(&fs->inodes, shmfs_inode_gone, fs);
 	return 0;
 }
 
@@ -573,6 +580,7 @@ static void shmfs_init(void *userdata, struct fuse_conn_info *conn)
 /* unmounted: the mount ended as it should, so lifetime=mount applies. */
 static void shmfs_destroy(struct shmfs *fs, int unmounted)
 {
+	watch_stop(fs); /* undoes a watch_open when the mount never came */
 	if (fs->inodes.buckets)
 		itable_destroy(&fs->inodes);
 	if (fs->stores.grafts)
@@ -650,6 +658,7 @@ int main(int argc, char *argv[])
 	if (shmfs_open_root(&fs))
 		goto out_fs;
 	shmfs_raise_nofile(&fs);
+	watch_open(&fs);
 
 	source = shmfs_source(&a);
 	if (!source || shmfs_add_mount_options(&args, &a, source))
@@ -687,6 +696,7 @@ int main(int argc, char *argv[])
 		log_warnx("the kernel lacks FUSE_DIRECT_IO_ALLOW_MMAP (Linux 6.6+): cached-mode "
 			  "write() goes through the page cache, which can race writeback of mapped "
 			  "pages (docs/RELIABILITY.md, BUG-1)");
+	watch_start(&fs);
 	shmfs_notify("READY=1");
 
 	rc = shmfs_loop(&fs, a.single_thread);
@@ -696,6 +706,7 @@ int main(int argc, char *argv[])
 	shmfs_notify("STOPPING=1");
 	log_info("unmounting %s", mountpoint);
 out_unmount:
+	watch_stop(&fs);
 	fuse_session_unmount(fs.se);
 out_signals:
 	fuse_remove_signal_handlers(fs.se);

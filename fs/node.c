@@ -2,6 +2,7 @@
  * they answer with, lifetimes, and making objects as the caller. The
  * handlers of ops_ns.c, ops_io.c, ops_dir.c and ops_xattr.c build on it. */
 #include "node.h"
+#include "watch.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -68,7 +69,7 @@ int shmfs_entry(struct shmfs *fs, struct store *store, int top, int opath,
 	}
 	in = S_ISREG(e->attr.st_mode) ? itable_find(&fs->inodes, &e->attr) : NULL;
 	if (in) {
-		if (lifetime_ends_at_release(shmfs_lifetime(in)))
+		if (lifetime_ends_at_release(inode_lifetime(in)))
 			shmfs_renew_name(in, opath);
 		close(opath);
 	} else {
@@ -81,37 +82,11 @@ int shmfs_entry(struct shmfs *fs, struct store *store, int top, int opath,
 	e->ino = shmfs_nodeid(fs, in);
 	/* A process-lifetime segment vanishes by the daemon's hand, not the
 	 * kernel's: cache nothing about it, so its name goes at once. */
-	if (S_ISREG(e->attr.st_mode) && lifetime_uncached_entries(shmfs_lifetime(in))) {
+	if (S_ISREG(e->attr.st_mode) && lifetime_uncached_entries(inode_lifetime(in))) {
 		e->attr_timeout = 0;
 		e->entry_timeout = 0;
 	}
 	return 0;
-}
-
-/* A segment's lifetime is read from its backing object once, then kept
- * (shmfs_set_lifetime updates it): lookups, opens and releases ask. */
-enum lifetime shmfs_lifetime(struct inode *in)
-{
-	int lt;
-
-	if (in->type != S_IFREG)
-		return in->store->lifetime;
-	lt = __atomic_load_n(&in->lifetime, __ATOMIC_RELAXED);
-	if (lt < 0) {
-		int fd = inode_fd(in);
-
-		if (fd < 0)
-			return in->store->lifetime; /* gone: asked again next time */
-		lt = (int)store_lifetime_of(in->store, fd);
-		inode_fd_done(in, fd);
-		__atomic_store_n(&in->lifetime, lt, __ATOMIC_RELAXED);
-	}
-	return (enum lifetime)lt;
-}
-
-void shmfs_forget_lifetime(struct inode *in)
-{
-	__atomic_store_n(&in->lifetime, -1, __ATOMIC_RELAXED);
 }
 
 int shmfs_pinned(struct shmfs *fs, struct inode *dir, const char *name)
@@ -147,7 +122,7 @@ int shmfs_do_lookup(struct shmfs *fs, struct inode *dir, const char *name,
 	if (err)
 		return err;
 	if (dir == &fs->root && (g = stores_graft(&fs->stores, name)))
-		return shmfs_lookup_graft(fs, g, e);
+		return shmfs_lookup_graft(fs, g, e) ?: watch_entry(fs, dir, name, e);
 	dfd = inode_fd(dir);
 	if (dfd < 0)
 		return dfd;
@@ -156,7 +131,7 @@ int shmfs_do_lookup(struct shmfs *fs, struct inode *dir, const char *name,
 	inode_fd_done(dir, dfd);
 	if (err)
 		return err;
-	return shmfs_entry(fs, dir->store, 0, fd, e);
+	return shmfs_entry(fs, dir->store, 0, fd, e) ?: watch_entry(fs, dir, name, e);
 }
 
 int shmfs_stat(struct inode *in, struct stat *st)

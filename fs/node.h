@@ -23,11 +23,6 @@ int shmfs_do_lookup(struct shmfs *fs, struct inode *dir, const char *name,
 int shmfs_entry(struct shmfs *fs, struct store *store, int top, int opath,
 		struct fuse_entry_param *e);
 
-/* The lifetime of in: its own mark, or its store's. */
-enum lifetime shmfs_lifetime(struct inode *in);
-/* The mark changed: read it again next time. */
-void shmfs_forget_lifetime(struct inode *in);
-
 /* Whether name in dir is declared in the config (and so cannot go away). */
 int shmfs_pinned(struct shmfs *fs, struct inode *dir, const char *name);
 

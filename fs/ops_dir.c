@@ -1,6 +1,7 @@
 /* ops_dir.c: directory listing, with the store's naming rules applied. */
 #include "ops.h"
 #include "node.h"
+#include "watch.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -50,6 +51,10 @@ void shmfs_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	}
 	d->in = in;
 	fi->fh = (uintptr_t)d;
+	/* The kernel keeps the listing in the directory's page cache, and
+	 * drops it on its own changes of the directory (fuse_dir_changed) and
+	 * at the watch's invalidations. */
+	fi->cache_readdir = fi->keep_cache = watch_caches_dir(shmfs_data(req), in);
 	if (fuse_reply_open(req, fi) == -ENOENT) {
 		/* Interrupted: no RELEASEDIR will come. */
 		closedir(d->dp);

@@ -32,12 +32,13 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "cached_io.h"
+#include "datapath.h"
 #include "killpriv.h"
 #include "log.h"
-#include "passthrough.h"
-#include "cached_io.h"
 #include "node.h"
-#include "datapath.h"
+#include "passthrough.h"
+#include "watch.h"
 
 /* The reply half of OPEN and CREATE (e is NULL for OPEN). If the kernel will
  * not send RELEASE (the request was interrupted), undo the open here. */
@@ -162,7 +163,7 @@ static int shmfs_create_entry(fuse_req_t req, struct inode *dir, const char *nam
 	err = shmfs_entry(fs, dir->store, 0, fd, e);
 	if (err)
 		shmfs_unmake(dir, name, &st);
-	return err;
+	return err ?: watch_entry(fs, dir, name, e);
 }
 
 void shmfs_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,

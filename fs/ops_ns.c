@@ -10,9 +10,10 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+#include "datapath.h"
 #include "killpriv.h"
 #include "node.h"
-#include "datapath.h"
+#include "watch.h"
 
 
 void shmfs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
@@ -68,7 +69,7 @@ void shmfs_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		fuse_reply_err(req, -err);
 		return;
 	}
-	fuse_reply_attr(req, &st, shmfs_data(req)->timeout);
+	fuse_reply_attr(req, &st, watch_attr_timeout(shmfs_data(req), in));
 }
 
 /* Whether size is more than the whole store behind fd could ever hold: a

@@ -92,7 +92,7 @@ static int shmfs_xattr_value(struct shmfs *fs, struct inode *in, const char *nam
 		return snprintf(buf, len, "%s", io == INODE_IO_PASSTHROUGH ? "passthrough" : "cached");
 	}
 	if (strcmp(name, STORE_LIFETIME_XATTR) == 0)
-		return snprintf(buf, len, "%s", config_lifetime_name(shmfs_lifetime(in)));
+		return snprintf(buf, len, "%s", config_lifetime_name(inode_lifetime(in)));
 	if (strcmp(name, "user.shmfs.opens") == 0 && in->type == S_IFREG) {
 		unsigned opens;
 

@@ -16,6 +16,8 @@
 #include "store.h"
 #include "stores.h"
 
+struct watch;
+
 struct shmfs {
 	struct config cfg;
 	struct stores stores;
@@ -24,6 +26,8 @@ struct shmfs {
 	struct fuse_session *se;
 	double timeout;              /* entry and attribute timeout, seconds */
 	struct order order;          /* data requests in the kernel's order */
+	struct watch *watch;         /* direct changes to the stores (watch.c), or NULL;
+				      * set before the loop, cleared after it */
 
 	/* Passthrough state, fixed once FUSE_INIT is answered. */
 	int kernel_offers_passthrough; /* FUSE_INIT offered FUSE_PASSTHROUGH */

@@ -44,6 +44,7 @@ void config_init(struct config *cfg)
 	strcpy(cfg->prefix, "shmfs.");
 	cfg->passthrough = PASSTHROUGH_AUTO;
 	cfg->attr_timeout = 1.0;
+	cfg->watch = 1;
 	cfg->log_level = LOG_LEVEL_INFO;
 	strcpy(cfg->log, "auto");
 	cfg->store = STORE_SHM;
@@ -260,6 +261,19 @@ static int set_attr_timeout(struct config *cfg, const char *value, char *why, si
 	return 0;
 }
 
+static int set_watch(struct config *cfg, const char *value, char *why, size_t len)
+{
+	static const char *const names[] = { "off", "on" };
+	int i = config_choice(value, names, 2);
+
+	if (i < 0) {
+		snprintf(why, len, "watch must be on or off, not '%s'", value);
+		return -1;
+	}
+	cfg->watch = i;
+	return 0;
+}
+
 static int set_log_level(struct config *cfg, const char *value, char *why, size_t len)
 {
 	int i = config_choice(value, log_level_names, 4);
@@ -301,6 +315,7 @@ static const struct {
 	{ "max_total_size", set_max_total_size },
 	{ "max_segments", set_max_segments },
 	{ "attr_timeout", set_attr_timeout },
+	{ "watch", set_watch },
 	{ "log_level", set_log_level },
 	{ "log", set_log },
 };
@@ -467,6 +482,7 @@ void config_print(const struct config *cfg, FILE *out)
 		print_size(out, "max_total_size", cfg->max_total_size);
 	fprintf(out, "max_segments = %llu\n", (unsigned long long)cfg->max_segments);
 	fprintf(out, "attr_timeout = %g\n", cfg->attr_timeout);
+	fprintf(out, "watch = %s\n", cfg->watch ? "on" : "off");
 	fprintf(out, "log_level = %s\n", log_level_names[cfg->log_level]);
 	fprintf(out, "log = %s\n", cfg->log);
 	for (size_t i = 0; i < cfg->ngrafts; i++) {

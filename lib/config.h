@@ -56,6 +56,7 @@ struct config {
 	unsigned max_total_percent;  /* 1..100 of RAM when set, else 0 */
 	uint64_t max_segments;       /* 0: no limit */
 	double attr_timeout;         /* seconds */
+	int watch;                   /* watch the stores for direct changes (fs/watch.c) */
 	int log_level;               /* enum log_level */
 	char log[PATH_MAX];          /* auto, syslog, stderr or a file's path */
 	enum store_backend store;    /* of the root: STORE_SHM or STORE_PRIVATE */

@@ -296,3 +296,29 @@ int inode_reopen(struct inode *in, int flags)
 	fd = open_by_handle_at(in->store->mntfd, in->handle, flags | O_NONBLOCK | O_CLOEXEC);
 	return fd < 0 ? -errno : store_nonblock_done(fd, flags);
 }
+
+/* A segment's lifetime is read from its backing object once, then kept
+ * (the lifetime xattr handler updates it): lookups, opens and releases ask. */
+enum lifetime inode_lifetime(struct inode *in)
+{
+	int lt;
+
+	if (in->type != S_IFREG)
+		return in->store->lifetime;
+	lt = __atomic_load_n(&in->lifetime, __ATOMIC_RELAXED);
+	if (lt < 0) {
+		int fd = inode_fd(in);
+
+		if (fd < 0)
+			return in->store->lifetime; /* gone: asked again next time */
+		lt = (int)store_lifetime_of(in->store, fd);
+		inode_fd_done(in, fd);
+		__atomic_store_n(&in->lifetime, lt, __ATOMIC_RELAXED);
+	}
+	return (enum lifetime)lt;
+}
+
+void inode_forget_lifetime(struct inode *in)
+{
+	__atomic_store_n(&in->lifetime, -1, __ATOMIC_RELAXED);
+}

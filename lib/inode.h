@@ -112,4 +112,10 @@ void inode_fd_done(struct inode *in, int fd);
  * lease: an fd, or -errno. */
 int inode_reopen(struct inode *in, int flags);
 
+/* The lifetime of in: its own mark (read once from its object, then
+ * kept), or its store's. */
+enum lifetime inode_lifetime(struct inode *in);
+/* The mark changed: read it again next time. */
+void inode_forget_lifetime(struct inode *in);
+
 #endif

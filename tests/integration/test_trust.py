@@ -120,7 +120,13 @@ class ExclusiveCreate(ShmfsTestCase):
 
     def setUp(self):
         super().setUp()
-        self.m = self.shared_mount()
+        # The victim's checks read, by path, what the kernel cached from the
+        # daemon's reply. With the store watch the kernel would drop that
+        # entry as soon as the attacker renames the name away after the reply,
+        # and the checks would see the decoy, as they would on tmpfs itself:
+        # a swap after the reply, not a decoy handed back. watch=off keeps the
+        # entry for attr_timeout, so what is checked is the reply.
+        self.m = self.shared_mount(options=["watch=off"])
         self.ok(run(["mkdir", "-m", "0777", self.m.path("pub")]))
         self.store_dir = self.m.backing("pub")
         os.chmod(self.store_dir, 0o777)

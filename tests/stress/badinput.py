@@ -42,6 +42,8 @@ def values_for(section, key, tmp):
         return GARBAGE_COMMON + ["inf", "1e999", "86401", "1s", "abc", "--1", "1e-999x"]
     if key == "log_level":
         return GARBAGE_COMMON + ["verbose", "DEBUG", "4", "trace"]
+    if key == "watch":
+        return GARBAGE_COMMON + ["yes", "ON", "1", "maybe"]
     if key == "mode":
         return GARBAGE_COMMON + ["0999", "8", "077777", "rw", "0x1ff", "99999999999999999999"]
     if key in ("owner", "group"):
@@ -59,7 +61,8 @@ def values_for(section, key, tmp):
 
 KEYS = {
     "shmfs": ["shm_dir", "prefix", "passthrough", "lifetime", "max_segment_size",
-              "max_total_size", "max_segments", "attr_timeout", "log_level"],
+              "max_total_size", "max_segments", "attr_timeout", "watch",
+              "log_level"],
     "segment s": ["size", "mode", "owner", "group", "backend", "path", "prefault", "lifetime"],
     "dir d": ["path", "lifetime", "mode", "owner", "group"],
 }

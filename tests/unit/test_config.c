@@ -55,6 +55,7 @@ static void assert_same_settings(const struct config *a, const struct config *b)
 	ck_assert_uint_eq(a->max_total_percent, b->max_total_percent);
 	ck_assert_uint_eq(a->max_segments, b->max_segments);
 	ck_assert_double_eq(a->attr_timeout, b->attr_timeout);
+	ck_assert_int_eq(a->watch, b->watch);
 	ck_assert_int_eq(a->log_level, b->log_level);
 }
 
@@ -76,6 +77,7 @@ START_TEST(test_defaults)
 	ck_assert_int_eq(cfg.passthrough, PASSTHROUGH_AUTO);
 	ck_assert_int_eq(cfg.lifetime, LIFETIME_KERNEL);
 	ck_assert_double_eq(cfg.attr_timeout, 1.0);
+	ck_assert_int_eq(cfg.watch, 1);
 	ck_assert_int_eq(cfg.log_level, LOG_LEVEL_INFO);
 	ck_assert_uint_eq(cfg.max_segment_size, 0);
 	ck_assert_uint_eq(cfg.max_total_size, 0);
@@ -110,6 +112,7 @@ START_TEST(test_every_key)
 			       "max_total_size = 50%\n"
 			       "max_segments = 100000\n"
 			       "attr_timeout = 2.5\n"
+			       "watch = off\n"
 			       "log_level = debug\n"),
 			 0);
 	ck_assert_str_eq(cfg.errors, "");
@@ -122,6 +125,7 @@ START_TEST(test_every_key)
 	ck_assert_uint_eq(cfg.max_total_size, 0);
 	ck_assert_uint_eq(cfg.max_segments, 100000);
 	ck_assert_double_eq(cfg.attr_timeout, 2.5);
+	ck_assert_int_eq(cfg.watch, 0);
 	ck_assert_int_eq(cfg.log_level, LOG_LEVEL_DEBUG);
 }
 END_TEST
@@ -742,6 +746,7 @@ START_TEST(test_print_settings)
 			       "max_total_size = 50%\n"
 			       "max_segments = 1000\n"
 			       "attr_timeout = 2.5\n"
+			       "watch = off\n"
 			       "log_level = debug\n"),
 			 0);
 	text = print_config(&cfg);
@@ -753,6 +758,7 @@ START_TEST(test_print_settings)
 	ck_assert_ptr_nonnull(strstr(text, "max_total_size = 50%\n"));
 	ck_assert_ptr_nonnull(strstr(text, "max_segments = 1000\n"));
 	ck_assert_ptr_nonnull(strstr(text, "attr_timeout = 2.5\n"));
+	ck_assert_ptr_nonnull(strstr(text, "watch = off\n"));
 	ck_assert_ptr_nonnull(strstr(text, "log_level = debug\n"));
 	free(text);
 	assert_print_reparses();
