@@ -19,6 +19,7 @@
 #include "passthrough.h"
 #include "preflight.h"
 #include "status.h"
+#include "uring.h"
 #include "usage.h"
 
 #define SHMFS_VERSION "0.1.0"
@@ -356,7 +357,7 @@ static const char *shmfs_limit(char *buf, size_t len, uint64_t v, int bytes)
 static void shmfs_log_mounted(struct shmfs *fs, const char *source, const char *mountpoint)
 {
 	const struct limits *l = &fs->stores.limits;
-	char seg[32], total[64], count[32], path[320], store[PATH_MAX + 32];
+	char seg[32], total[64], count[32], path[320], store[PATH_MAX + 32], transport[320];
 
 	shmfs_limit(total, sizeof(total), l->max_total_size, 1);
 	if (fs->cfg.max_total_percent)
@@ -366,14 +367,18 @@ static void shmfs_log_mounted(struct shmfs *fs, const char *source, const char *
 		snprintf(path, sizeof(path), "kernel passthrough (zero-copy)");
 	else
 		snprintf(path, sizeof(path), "cached (%s)", fs->passthrough_why);
+	if (uring_in_use(fs))
+		snprintf(transport, sizeof(transport), "io_uring");
+	else
+		snprintf(transport, sizeof(transport), "/dev/fuse (%s)", fs->uring_why);
 	if (fs->cfg.store == STORE_PRIVATE)
 		snprintf(store, sizeof(store), "a private tmpfs");
 	else
 		snprintf(store, sizeof(store), "%s", fs->cfg.shm_dir);
 	log_info("mounted %s on %s: store %s, prefix '%s', lifetime %s; data path: %s; "
-		 "limits: max_segment_size %s, max_total_size %s, max_segments %s; pid %ld",
-		 source, mountpoint, store, fs->cfg.prefix,
-		 config_lifetime_name(fs->cfg.lifetime), path,
+		 "transport: %s; limits: max_segment_size %s, max_total_size %s, max_segments %s; "
+		 "pid %ld", source, mountpoint, store, fs->cfg.prefix,
+		 config_lifetime_name(fs->cfg.lifetime), path, transport,
 		 shmfs_limit(seg, sizeof(seg), l->max_segment_size, 1),
 		 total,
 		 shmfs_limit(count, sizeof(count), l->max_segments, 0), (long)getpid());
@@ -572,7 +577,9 @@ static int shmfs_handle_init(struct shmfs *fs)
 	}
 	fuse_session_process_buf(fs->se, &buf);
 	free(buf.mem);
-	return passthrough_decide(fs);
+	if (passthrough_decide(fs))
+		return -1;
+	return uring_decide(fs);
 }
 
 static int shmfs_loop(struct shmfs *fs, int single_thread)
@@ -697,6 +704,8 @@ int main(int argc, char *argv[])
 		goto out_signals;
 	if (passthrough_setup(&fs) && fs.cfg.passthrough == PASSTHROUGH_ON)
 		goto out_unmount;
+	if (uring_prepare(&fs))
+		goto out_unmount;
 	rc = shmfs_handle_init(&fs);
 	if (rc) {
 		unmounted = rc > 0;
@@ -710,10 +719,18 @@ int main(int argc, char *argv[])
 	if (fuse_daemonize(a.foreground))
 		goto out_unmount;
 	log_start();
+	if (uring_start(&fs) && fs.cfg.io_uring == URING_ON) {
+		log_errorx("io_uring=on, but %s", fs.uring_why);
+		goto out_unmount;
+	}
 	if (recovered)
 		log_warnx("%s held a dead shmfs mount (its daemon had ended without unmounting): "
 			  "unmounted it lazily", mountpoint);
 	shmfs_log_mounted(&fs, source, mountpoint);
+	if (uring_in_use(&fs) && !fs.passthrough)
+		log_warnx("io_uring=on in cached mode: requests on different CPUs' queues reach the "
+			  "daemon in no common order, so data requests are ordered only among those "
+			  "already taken (docs/RELIABILITY.md, BUG-1)");
 	if (!fs.cached_direct_io)
 		log_warnx("the kernel lacks FUSE_DIRECT_IO_ALLOW_MMAP (Linux 6.6+): cached-mode "
 			  "write() goes through the page cache, which can race writeback of mapped "
@@ -728,6 +745,7 @@ int main(int argc, char *argv[])
 	log_info("unmounting %s", mountpoint);
 out_unmount:
 	fuse_session_unmount(fs.se);
+	uring_stop(&fs);
 out_signals:
 	fuse_remove_signal_handlers(fs.se);
 out_session:

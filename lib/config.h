@@ -14,6 +14,8 @@
 #include "tmpfs.h"
 
 enum passthrough_mode { PASSTHROUGH_AUTO, PASSTHROUGH_ON, PASSTHROUGH_OFF };
+/* The kernel transport: FUSE over io_uring, or read/write of /dev/fuse. */
+enum uring_mode { URING_AUTO, URING_ON, URING_OFF };
 enum lifetime { LIFETIME_KERNEL, LIFETIME_DISK, LIFETIME_MOUNT, LIFETIME_PROCESS };
 /* Store kinds: shm (a directory of POSIX shm objects), file (a directory on
  * disk), private (a tmpfs of the mount's own, lib/tmpfs.h). */
@@ -53,6 +55,7 @@ struct config {
 	char shm_dir[PATH_MAX];
 	char prefix[NAME_MAX + 1];
 	enum passthrough_mode passthrough;
+	enum uring_mode io_uring;
 	enum lifetime lifetime;
 	uint64_t max_segment_size;   /* 0: no limit */
 	uint64_t max_total_size;     /* bytes, 0: no limit; see max_total_percent */
@@ -128,6 +131,7 @@ uint64_t config_total_limit(const struct config *cfg, uint64_t ram_bytes);
 const struct config_graft *config_find_graft(const struct config *cfg, const char *name);
 
 const char *config_passthrough_name(enum passthrough_mode mode);
+const char *config_uring_name(enum uring_mode mode);
 const char *config_lifetime_name(enum lifetime lifetime);
 
 #endif
