@@ -610,6 +610,12 @@ int uring_start(struct shmfs *fs)
 		u->active = 1;
 		return 0;
 	}
+	if (rc == -ENOTCONN || rc == -ECONNABORTED) {
+		/* Unmounted (or aborted) before the queues were registered:
+		 * the loop finds /dev/fuse gone too and ends as at any unmount. */
+		log_debug("the mount ended before its ring was registered");
+		return 0;
+	}
 	snprintf(fs->uring_why, sizeof(fs->uring_why), "registering the ring: %s", strerror(-rc));
 	log_warnx("FUSE over io_uring: %s; requests stay on /dev/fuse", fs->uring_why);
 	if (started < u->nqueues) { /* no REGISTER refused yet: refuse one */
