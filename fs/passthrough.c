@@ -15,8 +15,8 @@
 #include <unistd.h>
 
 #include "fuse_abi.h"
-#include "killpriv.h"
 #include "log.h"
+#include "request.h"
 #include "uring.h"
 
 #define OVERLAYFS_MAGIC 0x794c7630
@@ -42,31 +42,12 @@ static uint32_t passthrough_stack_depth(struct shmfs *fs)
 	return 1;
 }
 
-void passthrough_note_request(struct shmfs *fs, const void *buf, size_t n, int ordered)
-{
-	const struct shmfs_fuse_in_header *in = buf;
-	const struct shmfs_fuse_init_in *init = (const void *)(in + 1);
-
-	killpriv_note(buf, n);
-	order_note(&fs->order, buf, n, ordered);
-	if (n >= sizeof(*in) + sizeof(*init) && in->opcode == SHMFS_FUSE_INIT) {
-		int ext = !!(init->flags & SHMFS_FUSE_INIT_EXT);
-
-		fs->init_unique = in->unique;
-		fs->kernel_offers_passthrough = ext && (init->flags2 & SHMFS_FUSE_PASSTHROUGH_FLAGS2);
-		fs->kernel_offers_killpriv_v2 = !!(init->flags & SHMFS_FUSE_HANDLE_KILLPRIV_V2);
-		fs->kernel_offers_dio_mmap = ext &&
-					     (init->flags2 & SHMFS_FUSE_DIRECT_IO_ALLOW_MMAP_FLAGS2);
-		fs->kernel_offers_uring = ext && (init->flags2 & SHMFS_FUSE_OVER_IO_URING_FLAGS2);
-	}
-}
-
 static void passthrough_note(void *fs, const void *buf, size_t n, int ordered)
 {
-	passthrough_note_request(fs, buf, n, ordered);
+	request_note(fs, buf, n, ordered);
 }
 
-/* A request from /dev/fuse: noted (above) before the next thread may read. */
+/* A request from /dev/fuse: noted (request.c) before the next thread may read. */
 static ssize_t passthrough_io_read(int fd, void *buf, size_t len, void *userdata)
 {
 	struct shmfs *fs = userdata;

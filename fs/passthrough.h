@@ -11,13 +11,6 @@
  * (passthrough unless passthrough=off; FUSE_HANDLE_KILLPRIV_V2). */
 int passthrough_setup(struct shmfs *fs);
 
-/* What the daemon notes of each request it takes, from /dev/fuse or from
- * the ring (buf holds n bytes): FUSE_INIT and what the kernel offers, whether
- * the request asks for setuid/setgid bits to go (killpriv.c), and, when
- * ordered, its place among data requests (order.c). The request's handler
- * then runs in the calling thread. */
-void passthrough_note_request(struct shmfs *fs, const void *buf, size_t n, int ordered);
-
 /* After FUSE_INIT is answered: decide fs->passthrough, trying a backing
  * registration in the store; fs->passthrough_why says why not. Returns 0,
  * or -1 when passthrough=on and it cannot be had (the reason is logged). */

@@ -24,7 +24,7 @@
  * buffer in the layout read() of /dev/fuse gives (header, the opcode's fixed
  * argument, the rest) and handed to fuse_session_process_buf(), so the
  * handlers, and the notes the read hook takes of each request
- * (passthrough_note_request), are the same for both transports. libfuse
+ * (request_note), are the same for both transports. libfuse
  * writes the reply through the session's writev (passthrough.c), which hands
  * it to uring_reply(): the thread-local current entry takes it, and the
  * commit goes out with the next wait for requests. */
@@ -46,7 +46,7 @@
 
 #include "fuse_abi.h"
 #include "log.h"
-#include "passthrough.h"
+#include "request.h"
 #include "shmfs.h"
 
 #define URING_ENTRIES 2         /* ring entries per queue */
@@ -464,7 +464,7 @@ static void uring_serve(struct uring_queue *q, struct uring_ent *e)
 		memcpy(q->req + sizeof(in), e->hdr->op_in, arg0);
 		memcpy(q->req + sizeof(in) + arg0, e->payload, payload);
 		buf.size = in.len;
-		passthrough_note_request(fs, q->req, buf.size, order_wanted(&fs->order));
+		request_note(fs, q->req, buf.size, order_wanted(&fs->order));
 		__atomic_add_fetch(&fs->ring_requests, 1, __ATOMIC_RELAXED);
 		uring_current = e;
 		fuse_session_process_buf(fs->se, &buf);
