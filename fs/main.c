@@ -700,11 +700,12 @@ int main(int argc, char *argv[])
 		goto out_fs;
 	if (fuse_set_signal_handlers(fs.se))
 		goto out_session;
+	/* io_uring=on without kernel support fails before anything is mounted. */
+	if (uring_prepare(&fs))
+		goto out_signals;
 	if (fuse_session_mount(fs.se, mountpoint))
 		goto out_signals;
 	if (passthrough_setup(&fs) && fs.cfg.passthrough == PASSTHROUGH_ON)
-		goto out_unmount;
-	if (uring_prepare(&fs))
 		goto out_unmount;
 	rc = shmfs_handle_init(&fs);
 	if (rc) {
@@ -745,8 +746,8 @@ int main(int argc, char *argv[])
 	log_info("unmounting %s", mountpoint);
 out_unmount:
 	fuse_session_unmount(fs.se);
-	uring_stop(&fs);
 out_signals:
+	uring_stop(&fs);
 	fuse_remove_signal_handlers(fs.se);
 out_session:
 	fuse_session_destroy(fs.se);

@@ -292,12 +292,8 @@ int uring_prepare(struct shmfs *fs)
 		u->q[i].dev_fd = -1;
 		u->q[i].ring_fd = -1;
 	}
-	for (int i = 0; i < n && rc == 0; i++) {
-		/* Its own fd of the device: the session's goes at unmount,
-		 * while a queue may still answer a request. */
-		u->q[i].dev_fd = fcntl(fuse_session_fd(fs->se), F_DUPFD_CLOEXEC, 0);
-		rc = u->q[i].dev_fd < 0 ? -errno : uring_ring_open(&u->q[i]);
-	}
+	for (int i = 0; i < n && rc == 0; i++)
+		rc = uring_ring_open(&u->q[i]);
 	if (rc) {
 		snprintf(fs->uring_why, sizeof(fs->uring_why), "io_uring_setup: %s%s", strerror(-rc),
 			 rc == -EPERM ? " (sysctl kernel.io_uring_disabled?)" : "");
@@ -315,11 +311,14 @@ int uring_want(const struct shmfs *fs)
 /* The ring was asked for in FUSE_INIT but will not be served: a REGISTER
  * the kernel refuses (no buffers) turns it off, and requests it held back
  * go to /dev/fuse. */
-static void uring_turn_down(struct uring_queue *q)
+static void uring_turn_down(struct uring_queue *q, int dev_fd)
 {
 	struct io_uring_cqe *cqe;
+	int own = q->dev_fd;
 
+	q->dev_fd = dev_fd;
 	uring_cmd(q, NULL, SHMFS_FUSE_IO_URING_CMD_REGISTER);
+	q->dev_fd = own;
 	if (uring_enter(q->ring_fd, 1, 1) < 0) {
 		log_warn("turning the FUSE io_uring down");
 		return;
@@ -355,14 +354,33 @@ static int uring_alloc(struct uring *u)
 	return 0;
 }
 
+/* Each queue's own fd of the device: the session's goes at unmount, while
+ * a queue may still answer a request. 0 or -errno. */
+static int uring_dup_dev(struct shmfs *fs)
+{
+	for (int i = 0; i < fs->uring->nqueues; i++) {
+		fs->uring->q[i].dev_fd = fcntl(fuse_session_fd(fs->se), F_DUPFD_CLOEXEC, 0);
+		if (fs->uring->q[i].dev_fd < 0)
+			return -errno;
+	}
+	return 0;
+}
+
 int uring_decide(struct shmfs *fs)
 {
 	struct uring *u = fs->uring;
 	long page = sysconf(_SC_PAGESIZE);
 	size_t pages = fs->init_max_pages > 32 ? fs->init_max_pages : 32;
+	int rc;
 
 	if (!u)
 		return fs->cfg.io_uring == URING_ON ? uring_refuse(fs) : 0;
+	rc = fs->uring_negotiated ? uring_dup_dev(fs) : 0;
+	if (rc) {
+		uring_turn_down(&u->q[0], fuse_session_fd(fs->se));
+		snprintf(fs->uring_why, sizeof(fs->uring_why), "dup of /dev/fuse: %s", strerror(-rc));
+		return uring_refuse(fs);
+	}
 	if (!fs->kernel_offers_uring) {
 		snprintf(fs->uring_why, sizeof(fs->uring_why),
 			 "the kernel's FUSE_INIT does not offer FUSE_OVER_IO_URING");
@@ -374,7 +392,7 @@ int uring_decide(struct shmfs *fs)
 		return uring_refuse(fs);
 	}
 	if (!fs->passthrough && fs->cfg.io_uring != URING_ON) {
-		uring_turn_down(&u->q[0]);
+		uring_turn_down(&u->q[0], fuse_session_fd(fs->se));
 		snprintf(fs->uring_why, sizeof(fs->uring_why),
 			 "cached mode keeps /dev/fuse, whose order it needs (io_uring=on to override)");
 		return uring_refuse(fs);
@@ -383,7 +401,7 @@ int uring_decide(struct shmfs *fs)
 	if (u->payload < pages * (size_t)page)
 		u->payload = pages * (size_t)page;
 	if (uring_alloc(u)) {
-		uring_turn_down(&u->q[0]);
+		uring_turn_down(&u->q[0], fuse_session_fd(fs->se));
 		snprintf(fs->uring_why, sizeof(fs->uring_why), "out of memory for ring buffers");
 		return uring_refuse(fs);
 	}
@@ -621,9 +639,8 @@ int uring_start(struct shmfs *fs)
 	if (started < u->nqueues) { /* no REGISTER refused yet: refuse one */
 		struct uring_queue spare = { .u = u, .ring_fd = -1, .dev_fd = -1 };
 
-		spare.dev_fd = fcntl(fuse_session_fd(fs->se), F_DUPFD_CLOEXEC, 0);
-		if (spare.dev_fd >= 0 && uring_ring_open(&spare) == 0)
-			uring_turn_down(&spare);
+		if (uring_ring_open(&spare) == 0)
+			uring_turn_down(&spare, fuse_session_fd(fs->se));
 		uring_ring_close(&spare);
 	}
 	return -1;

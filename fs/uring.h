@@ -14,7 +14,7 @@
 
 struct shmfs;
 
-/* Before FUSE_INIT: whether the ring may be asked for (io_uring is not off,
+/* Before mounting: whether the ring may be asked for (io_uring is not off,
  * the module parameter enable_uring is Y, io_uring can be set up), making
  * one io_uring per queue. Returns 0, or -1 when io_uring=on and the ring
  * cannot be had (the reason is logged). fs->uring_why says why not. */
