@@ -15,6 +15,7 @@
 #define SHMFS_FUSE_INIT_EXT (1u << 30)          /* flags2 is valid */
 #define SHMFS_FUSE_DIRECT_IO_ALLOW_MMAP_FLAGS2 (1u << 4) /* bit 36, Linux 6.6+ */
 #define SHMFS_FUSE_PASSTHROUGH_FLAGS2 (1u << 5) /* flag bit 37, in flags2 */
+#define SHMFS_FUSE_OVER_IO_URING_FLAGS2 (1u << 9) /* bit 41, protocol 7.42, Linux 6.14+ */
 #define SHMFS_FOPEN_DIRECT_IO (1u << 0)
 #define SHMFS_FOPEN_NOFLUSH (1u << 5)
 #define SHMFS_FOPEN_PASSTHROUGH (1u << 7)
@@ -94,6 +95,8 @@ struct shmfs_fuse_init_in {
 /* fuse_init_out is 64 bytes; the fields patched for passthrough. */
 #define SHMFS_INIT_OUT_SIZE 64
 #define SHMFS_INIT_OUT_FLAGS 12          /* uint32_t flags */
+#define SHMFS_INIT_OUT_MAX_WRITE 20      /* uint32_t max_write */
+#define SHMFS_INIT_OUT_MAX_PAGES 28      /* uint16_t max_pages */
 #define SHMFS_INIT_OUT_FLAGS2 32         /* uint32_t flags2 */
 #define SHMFS_INIT_OUT_MAX_STACK_DEPTH 36 /* uint32_t max_stack_depth */
 
@@ -141,5 +144,41 @@ struct shmfs_fuse_backing_map {
 #define SHMFS_FUSE_DEV_IOC_MAGIC 229
 #define SHMFS_FUSE_DEV_IOC_BACKING_OPEN _IOW(SHMFS_FUSE_DEV_IOC_MAGIC, 1, struct shmfs_fuse_backing_map)
 #define SHMFS_FUSE_DEV_IOC_BACKING_CLOSE _IOW(SHMFS_FUSE_DEV_IOC_MAGIC, 2, uint32_t)
+
+/* FUSE over io_uring (include/uapi/linux/fuse.h 7.42, fs/fuse/dev_uring.c of
+ * Linux 6.18). Each ring entry is two buffers the daemon registers: a
+ * header (fuse_uring_req_header) and a payload of at least the mount's
+ * largest request. A request arrives as its fuse_in_header in in_out, the
+ * opcode's fixed argument (in_args[0]) in op_in, and every further argument
+ * in the payload; a reply goes back as its fuse_out_header in in_out and
+ * everything after it in the payload, with payload_sz saying how much. */
+#define SHMFS_FUSE_URING_IN_OUT_HEADER_SZ 128
+#define SHMFS_FUSE_URING_OP_IN_OUT_SZ 128
+
+struct shmfs_fuse_uring_ent_in_out {
+	uint64_t flags;
+	uint64_t commit_id;          /* the request's unique, for the commit */
+	uint32_t payload_sz;         /* bytes used in the payload buffer */
+	uint32_t padding;
+	uint64_t reserved;
+};
+
+struct shmfs_fuse_uring_req_header {
+	char in_out[SHMFS_FUSE_URING_IN_OUT_HEADER_SZ];
+	char op_in[SHMFS_FUSE_URING_OP_IN_OUT_SZ];
+	struct shmfs_fuse_uring_ent_in_out ring_ent_in_out;
+};
+
+/* io_uring_sqe.cmd_op of an IORING_OP_URING_CMD on the /dev/fuse fd. */
+#define SHMFS_FUSE_IO_URING_CMD_REGISTER 1
+#define SHMFS_FUSE_IO_URING_CMD_COMMIT_AND_FETCH 2
+
+/* In the 80-byte command area of a 128-byte SQE. */
+struct shmfs_fuse_uring_cmd_req {
+	uint64_t flags;
+	uint64_t commit_id;
+	uint16_t qid;                /* the queue: a CPU number */
+	uint8_t padding[6];
+};
 
 #endif

@@ -20,6 +20,7 @@
 #include "passthrough.h"
 #include "preflight.h"
 #include "status.h"
+#include "uring.h"
 #include "usage.h"
 #include "watch.h"
 
@@ -330,7 +331,7 @@ static const char *shmfs_limit(char *buf, size_t len, uint64_t v, int bytes)
 static void shmfs_log_mounted(struct shmfs *fs, const char *source, const char *mountpoint)
 {
 	const struct limits *l = &fs->stores.limits;
-	char seg[32], total[64], count[32], path[320], store[PATH_MAX + 32];
+	char seg[32], total[64], count[32], path[320], store[PATH_MAX + 32], transport[320];
 
 	shmfs_limit(total, sizeof(total), l->max_total_size, 1);
 	if (fs->cfg.max_total_percent)
@@ -340,14 +341,18 @@ static void shmfs_log_mounted(struct shmfs *fs, const char *source, const char *
 		snprintf(path, sizeof(path), "kernel passthrough (zero-copy)");
 	else
 		snprintf(path, sizeof(path), "cached (%s)", fs->passthrough_why);
+	if (uring_in_use(fs))
+		snprintf(transport, sizeof(transport), "io_uring");
+	else
+		snprintf(transport, sizeof(transport), "/dev/fuse (%s)", fs->uring_why);
 	if (store_kind_own_tmpfs(fs->cfg.store))
 		snprintf(store, sizeof(store), "a private tmpfs");
 	else
 		snprintf(store, sizeof(store), "%s", fs->cfg.shm_dir);
 	log_info("mounted %s on %s: store %s, prefix '%s', lifetime %s; data path: %s; "
-		 "limits: max_segment_size %s, max_total_size %s, max_segments %s; pid %ld",
-		 source, mountpoint, store, fs->cfg.prefix,
-		 config_lifetime_name(fs->cfg.lifetime), path,
+		 "transport: %s; limits: max_segment_size %s, max_total_size %s, max_segments %s; "
+		 "pid %ld", source, mountpoint, store, fs->cfg.prefix,
+		 config_lifetime_name(fs->cfg.lifetime), path, transport,
 		 shmfs_limit(seg, sizeof(seg), l->max_segment_size, 1),
 		 total,
 		 shmfs_limit(count, sizeof(count), l->max_segments, 0), (long)getpid());
@@ -546,7 +551,9 @@ static int shmfs_handle_init(struct shmfs *fs)
 	}
 	fuse_session_process_buf(fs->se, &buf);
 	free(buf.mem);
-	return passthrough_decide(fs);
+	if (passthrough_decide(fs))
+		return -1;
+	return uring_decide(fs);
 }
 
 static int shmfs_loop(struct shmfs *fs, int single_thread)
@@ -671,6 +678,9 @@ int main(int argc, char *argv[])
 		goto out_fs;
 	if (fuse_set_signal_handlers(fs.se))
 		goto out_session;
+	/* io_uring=on without kernel support fails before anything is mounted. */
+	if (uring_prepare(&fs))
+		goto out_signals;
 	if (fuse_session_mount(fs.se, mountpoint))
 		goto out_signals;
 	if (passthrough_setup(&fs) && fs.cfg.passthrough == PASSTHROUGH_ON)
@@ -688,10 +698,18 @@ int main(int argc, char *argv[])
 	if (fuse_daemonize(a.foreground))
 		goto out_unmount;
 	log_start();
+	if (uring_start(&fs) && fs.cfg.io_uring == URING_ON) {
+		log_errorx("io_uring=on, but %s", fs.uring_why);
+		goto out_unmount;
+	}
 	if (recovered)
 		log_warnx("%s held a dead shmfs mount (its daemon had ended without unmounting): "
 			  "unmounted it lazily", mountpoint);
 	shmfs_log_mounted(&fs, source, mountpoint);
+	if (uring_in_use(&fs) && !fs.passthrough)
+		log_warnx("io_uring=on in cached mode: requests on different CPUs' queues reach the "
+			  "daemon in no common order, so data requests are ordered only among those "
+			  "already taken (docs/RELIABILITY.md, BUG-1)");
 	if (!fs.cached_direct_io)
 		log_warnx("the kernel lacks FUSE_DIRECT_IO_ALLOW_MMAP (Linux 6.6+): cached-mode "
 			  "write() goes through the page cache, which can race writeback of mapped "
@@ -709,6 +727,7 @@ out_unmount:
 	watch_stop(&fs);
 	fuse_session_unmount(fs.se);
 out_signals:
+	uring_stop(&fs);
 	fuse_remove_signal_handlers(fs.se);
 out_session:
 	fuse_session_destroy(fs.se);

@@ -9,6 +9,7 @@
 #include "mountpoint.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -40,7 +41,14 @@ int mountpoint_probe(const char *path, int timeout_ms)
 		return -errno;
 	if (pid == 0) {
 		struct statfs sf;
+		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
 
+		/* It may outlive the caller (below): none of the caller's
+		 * output may wait for its end. */
+		if (null >= 0) {
+			dup2(null, STDOUT_FILENO);
+			dup2(null, STDERR_FILENO);
+		}
 		_exit(statfs(path, &sf) ? errno & 0xff : 0);
 	}
 	for (int waited = 0; waited <= timeout_ms; waited += 5) {
@@ -52,10 +60,17 @@ int mountpoint_probe(const char *path, int timeout_ms)
 			return -errno;
 		nanosleep(&tick, NULL);
 	}
-	/* A request to FUSE waits killably: SIGKILL ends the child. */
+	/* A request still queued waits killably: SIGKILL ends the child. One
+	 * the daemon has taken waits for its answer, killed or not, and over
+	 * FUSE io_uring a request is the daemon's as soon as it is queued (a
+	 * stopped daemon's ring entries take it): then the child is left
+	 * behind, to end when the daemon answers (init reaps it). */
 	kill(pid, SIGKILL);
-	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-		;
+	for (int waited = 0; waited <= 200; waited += 5) {
+		if (waitpid(pid, &st, WNOHANG) != 0)
+			break;
+		nanosleep(&tick, NULL);
+	}
 	return -ETIMEDOUT;
 }
 

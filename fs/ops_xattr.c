@@ -14,6 +14,8 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include "uring.h"
+
 #define SHMFS_XATTR_PREFIX "user.shmfs."
 
 /* The daemon's marks on backing objects (store.h); never shown, read or
@@ -48,11 +50,17 @@ static int shmfs_limits_value(struct shmfs *fs, char *buf, size_t len)
 }
 
 /* user.shmfs.daemon on the root: who serves the mount and how, for
- * shmfs status's header. The prefix comes last: it may hold spaces. */
+ * shmfs status's header: the data path, the transport and how many requests
+ * each way brought. The prefix comes last: it may hold spaces. */
 static int shmfs_daemon_value(struct shmfs *fs, char *buf, size_t len)
 {
-	return snprintf(buf, len, "pid=%ld io=%s writeback_errors=%llu prefix=%s",
+	return snprintf(buf, len,
+			"pid=%ld io=%s transport=%s dev_reads=%llu ring_requests=%llu "
+			"writeback_errors=%llu prefix=%s",
 			(long)getpid(), fs->passthrough ? "passthrough" : "cached",
+			uring_transport(fs),
+			(unsigned long long)__atomic_load_n(&fs->dev_reads, __ATOMIC_RELAXED),
+			(unsigned long long)__atomic_load_n(&fs->ring_requests, __ATOMIC_RELAXED),
 			(unsigned long long)__atomic_load_n(&fs->writeback_errors, __ATOMIC_RELAXED),
 			fs->cfg.prefix);
 }

@@ -131,15 +131,15 @@ void order_destroy(struct order *o)
 	pthread_mutex_destroy(&o->read_lock);
 }
 
-/* Under read_lock: note the request just read. */
-static void order_note(struct order *o, const void *buf, size_t n)
+/* Note the request just read (under read_lock on /dev/fuse). */
+void order_note(struct order *o, const void *buf, size_t n, int ordered)
 {
 	const struct shmfs_fuse_in_header *in = buf;
 	struct order_entry *e;
 	int changes;
 
 	order_pending = 0;
-	if (n < sizeof(*in) ||
+	if (!ordered || n < sizeof(*in) ||
 	    !o->range(in->opcode, in + 1, n - sizeof(*in), &order_mine.start, &order_mine.end,
 		      &changes))
 		return;
@@ -223,20 +223,24 @@ void order_cached(struct order *o, int delta)
 	}
 }
 
-ssize_t order_read(struct order *o, int fd, void *buf, size_t len)
+int order_wanted(struct order *o)
+{
+	return __atomic_load_n(&o->cached, __ATOMIC_SEQ_CST) > 0;
+}
+
+ssize_t order_read(struct order *o, int fd, void *buf, size_t len, order_note_fn note, void *arg)
 {
 	ssize_t n;
 
-	if (order_read_bare(o, fd, buf, len, &n))
+	if (order_read_bare(o, fd, buf, len, &n)) {
+		note(arg, buf, n > 0 ? (size_t)n : 0, 0);
 		return n;
+	}
 	pthread_mutex_lock(&o->read_lock);
 	/* libfuse cancels its idle workers at exit, and read() is where. */
 	pthread_cleanup_push(order_unlock, &o->read_lock);
 	n = read(fd, buf, len);
-	if (n > 0)
-		order_note(o, buf, (size_t)n);
-	else
-		order_pending = 0;
+	note(arg, buf, n > 0 ? (size_t)n : 0, 1);
 	pthread_cleanup_pop(1);
 	return n;
 }

@@ -39,10 +39,24 @@ struct order {
 void order_init(struct order *o, order_range_fn range);
 void order_destroy(struct order *o);
 
-/* read() of the next request from fd, noting it if it reads or changes a
- * file's data. The request's handler runs in the calling thread. While
- * nothing is open in cached mode, requests are read without read_lock. */
-ssize_t order_read(struct order *o, int fd, void *buf, size_t len);
+/* What a transport notes of each request it takes (buf holds n bytes, 0
+ * when none was read): ordered says whether it is taken in the kernel's
+ * order now, and is passed on to order_note. */
+typedef void (*order_note_fn)(void *arg, const void *buf, size_t n, int ordered);
+
+/* read() of the next request from fd, then note(arg, ...) before the next
+ * thread may read. The request's handler runs in the calling thread. While
+ * nothing is open in cached mode, requests are read without read_lock (and
+ * noted as not ordered). */
+ssize_t order_read(struct order *o, int fd, void *buf, size_t len, order_note_fn note, void *arg);
+
+/* Note the request this thread is about to serve if it reads or changes a
+ * file's data and ordered is set; otherwise it waits for nothing. */
+void order_note(struct order *o, const void *buf, size_t n, int ordered);
+
+/* Whether there is a reason to order now (an inode open in cached mode, or
+ * a mount without passthrough). */
+int order_wanted(struct order *o);
 
 /* Before the handler of a request the range function says needs order
  * (ops_table.c installs the waits): wait until every earlier request that

@@ -15,8 +15,9 @@
 #include <unistd.h>
 
 #include "fuse_abi.h"
-#include "killpriv.h"
 #include "log.h"
+#include "request.h"
+#include "uring.h"
 
 #define OVERLAYFS_MAGIC 0x794c7630
 
@@ -41,24 +42,19 @@ static uint32_t passthrough_stack_depth(struct shmfs *fs)
 	return 1;
 }
 
-/* Notes the FUSE_INIT request and what the kernel offers, and whether a
- * request asks for setuid/setgid bits to go (killpriv.c). */
+static void passthrough_note(void *fs, const void *buf, size_t n, int ordered)
+{
+	request_note(fs, buf, n, ordered);
+}
+
+/* A request from /dev/fuse: noted (request.c) before the next thread may read. */
 static ssize_t passthrough_io_read(int fd, void *buf, size_t len, void *userdata)
 {
 	struct shmfs *fs = userdata;
-	ssize_t n = order_read(&fs->order, fd, buf, len);
-	const struct shmfs_fuse_in_header *in = buf;
-	const struct shmfs_fuse_init_in *init = (const void *)(in + 1);
+	ssize_t n = order_read(&fs->order, fd, buf, len, passthrough_note, fs);
 
-	killpriv_note(buf, n > 0 ? (size_t)n : 0);
-	if (n >= (ssize_t)(sizeof(*in) + sizeof(*init)) && in->opcode == SHMFS_FUSE_INIT) {
-		fs->init_unique = in->unique;
-		fs->kernel_offers_passthrough = (init->flags & SHMFS_FUSE_INIT_EXT) &&
-						(init->flags2 & SHMFS_FUSE_PASSTHROUGH_FLAGS2);
-		fs->kernel_offers_killpriv_v2 = !!(init->flags & SHMFS_FUSE_HANDLE_KILLPRIV_V2);
-		fs->kernel_offers_dio_mmap = (init->flags & SHMFS_FUSE_INIT_EXT) &&
-					     (init->flags2 & SHMFS_FUSE_DIRECT_IO_ALLOW_MMAP_FLAGS2);
-	}
+	if (n > 0)
+		__atomic_add_fetch(&fs->dev_reads, 1, __ATOMIC_RELAXED);
 	return n;
 }
 
@@ -81,9 +77,15 @@ static uint32_t *init_out_u32(struct iovec *iov, size_t offset)
  * FUSE_DIRECT_IO_ALLOW_MMAP: lets cached-mode files be FOPEN_DIRECT_IO and
  * still be mapped shared (see ops_io.c for why they are).
  *
- * Passthrough: the kernel refuses it with writeback cache. */
+ * Passthrough: the kernel refuses it with writeback cache.
+ *
+ * FUSE_OVER_IO_URING: once this reply is in, the kernel holds new requests
+ * back until the ring's queues are registered (uring.c), or one REGISTER is
+ * refused. max_write and max_pages size the ring's buffers. */
 static void passthrough_patch_init(struct shmfs *fs, struct iovec *init_out)
 {
+	uint16_t max_pages;
+
 	if (fs->kernel_offers_killpriv_v2) {
 		*init_out_u32(init_out, SHMFS_INIT_OUT_FLAGS) |= SHMFS_FUSE_HANDLE_KILLPRIV_V2;
 		*init_out_u32(init_out, SHMFS_INIT_OUT_FLAGS) &= ~SHMFS_FUSE_ATOMIC_O_TRUNC;
@@ -101,6 +103,14 @@ static void passthrough_patch_init(struct shmfs *fs, struct iovec *init_out)
 		*init_out_u32(init_out, SHMFS_INIT_OUT_MAX_STACK_DEPTH) = passthrough_stack_depth(fs);
 		fs->passthrough_negotiated = 1;
 	}
+	if (uring_want(fs)) {
+		*init_out_u32(init_out, SHMFS_INIT_OUT_FLAGS) |= SHMFS_FUSE_INIT_EXT;
+		*init_out_u32(init_out, SHMFS_INIT_OUT_FLAGS2) |= SHMFS_FUSE_OVER_IO_URING_FLAGS2;
+		fs->uring_negotiated = 1;
+	}
+	fs->init_max_write = *init_out_u32(init_out, SHMFS_INIT_OUT_MAX_WRITE);
+	memcpy(&max_pages, (char *)init_out->iov_base + SHMFS_INIT_OUT_MAX_PAGES, sizeof(max_pages));
+	fs->init_max_pages = max_pages;
 }
 
 static ssize_t passthrough_io_writev(int fd, struct iovec *iov, int count, void *userdata)
@@ -117,6 +127,8 @@ static ssize_t passthrough_io_writev(int fd, struct iovec *iov, int count, void 
 		fs->init_unique = 0;
 	}
 	order_answered(&fs->order, out->unique);
+	if (uring_reply(iov, count, out->unique))
+		return (ssize_t)out->len; /* committed with the ring's next wait */
 	return writev(fd, iov, count);
 }
 

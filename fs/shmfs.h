@@ -41,6 +41,16 @@ struct shmfs {
 	 * mappings in the page cache): the INIT reply asked for
 	 * FUSE_DIRECT_IO_ALLOW_MMAP. See ops_io.c. */
 	int cached_direct_io;
+
+	/* The transport (uring.c), fixed once the mount is live. */
+	struct uring *uring;           /* NULL: requests come through /dev/fuse */
+	int kernel_offers_uring;       /* FUSE_INIT offered FUSE_OVER_IO_URING */
+	int uring_negotiated;          /* the INIT reply asked for it */
+	uint32_t init_max_write;       /* of the INIT reply: the largest request */
+	uint32_t init_max_pages;
+	char uring_why[256];           /* why not io_uring */
+	uint64_t dev_reads;            /* requests read from /dev/fuse; atomic */
+	uint64_t ring_requests;        /* requests served from the ring; atomic */
 	int protected_regular;         /* fs.protected_regular at start */
 	/* Cached-mode writes of mapped pages (writeback) the store refused;
 	 * atomic, see cached_io.c. */

@@ -189,7 +189,7 @@ static void json_segment(const struct seg *g, FILE *out)
 /* , "daemon": {...}: who serves the mount (after the segments). */
 static void json_daemon(const struct status *s, FILE *out)
 {
-	char pid[32], io[16], errs[32], prefix[NAME_MAX + 1];
+	char pid[32], io[16], transport[16], errs[32], prefix[NAME_MAX + 1];
 
 	daemon_of(s, "pid", pid, sizeof(pid));
 	daemon_of(s, "writeback_errors", errs, sizeof(errs));
@@ -201,6 +201,8 @@ static void json_daemon(const struct status *s, FILE *out)
 	json_string(out, daemon_of(s, "prefix", prefix, sizeof(prefix)));
 	fprintf(out, ", \"io\": ");
 	json_string(out, daemon_of(s, "io", io, sizeof(io)));
+	fprintf(out, ", \"transport\": ");
+	json_string(out, daemon_of(s, "transport", transport, sizeof(transport)));
 	fprintf(out, ", \"writeback_errors\": %s}", errs[0] ? errs : "0");
 }
 
@@ -260,10 +262,11 @@ static void table_row(const struct seg *g, FILE *out)
 	fputs(g->npids ? "\n" : "-\n", out);
 }
 
-/* "MNT: daemon PID, source SRC, store DIR, prefix 'P', data path IO" */
+/* "MNT: daemon PID, source SRC, store DIR, prefix 'P', data path IO,
+ * transport T" */
 static void table_header(const struct status *s, FILE *out)
 {
-	char pid[32], io[16], prefix[NAME_MAX + 1];
+	char pid[32], io[16], transport[16], prefix[NAME_MAX + 1];
 
 	status_put_escaped(out, s->mnt->path);
 	fprintf(out, ": daemon %s, source ", daemon_of(s, "pid", pid, sizeof(pid))[0] ? pid : "?");
@@ -276,7 +279,10 @@ static void table_header(const struct status *s, FILE *out)
 	}
 	fputs(", prefix '", out);
 	status_put_escaped(out, daemon_of(s, "prefix", prefix, sizeof(prefix)));
-	fprintf(out, "', data path %s\n", daemon_of(s, "io", io, sizeof(io))[0] ? io : "?");
+	fprintf(out, "', data path %s", daemon_of(s, "io", io, sizeof(io))[0] ? io : "?");
+	if (daemon_of(s, "transport", transport, sizeof(transport))[0])
+		fprintf(out, ", transport %s", transport);
+	fputc('\n', out);
 }
 
 /* "other objects: 2 symlinks, 1 FIFO": what the mount holds besides

@@ -120,6 +120,11 @@ const char *config_passthrough_name(enum passthrough_mode mode)
 	return passthrough_names[mode];
 }
 
+const char *config_uring_name(enum uring_mode mode)
+{
+	return passthrough_names[mode]; /* the same three words */
+}
+
 /* Index of value in names[0..n), or -1. */
 static int config_choice(const char *value, const char *const *names, int n)
 {
@@ -177,6 +182,18 @@ static int set_passthrough(struct config *cfg, const char *value, char *why, siz
 		return -1;
 	}
 	cfg->passthrough = (enum passthrough_mode)i;
+	return 0;
+}
+
+static int set_io_uring(struct config *cfg, const char *value, char *why, size_t len)
+{
+	int i = config_choice(value, passthrough_names, 3);
+
+	if (i < 0) {
+		snprintf(why, len, "io_uring must be auto, on or off, not '%s'", value);
+		return -1;
+	}
+	cfg->io_uring = (enum uring_mode)i;
 	return 0;
 }
 
@@ -310,6 +327,7 @@ static const struct {
 	{ "shm_dir", set_shm_dir },
 	{ "prefix", set_prefix },
 	{ "passthrough", set_passthrough },
+	{ "io_uring", set_io_uring },
 	{ "lifetime", set_lifetime },
 	{ "max_segment_size", set_max_segment_size },
 	{ "max_total_size", set_max_total_size },
@@ -474,6 +492,7 @@ void config_print(const struct config *cfg, FILE *out)
 		fprintf(out, "prefix = %s\n", cfg->prefix);
 	}
 	fprintf(out, "passthrough = %s\n", config_passthrough_name(cfg->passthrough));
+	fprintf(out, "io_uring = %s\n", config_uring_name(cfg->io_uring));
 	fprintf(out, "lifetime = %s\n", config_lifetime_name(cfg->lifetime));
 	print_size(out, "max_segment_size", cfg->max_segment_size);
 	if (cfg->max_total_percent)

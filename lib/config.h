@@ -15,6 +15,8 @@
 #include "tmpfs.h"
 
 enum passthrough_mode { PASSTHROUGH_AUTO, PASSTHROUGH_ON, PASSTHROUGH_OFF };
+/* The kernel transport: FUSE over io_uring, or read/write of /dev/fuse. */
+enum uring_mode { URING_AUTO, URING_ON, URING_OFF };
 
 /* A name of the root grafted from the config: [segment NAME] or [dir NAME]. */
 struct config_graft {
@@ -50,6 +52,7 @@ struct config {
 	char shm_dir[PATH_MAX];
 	char prefix[NAME_MAX + 1];
 	enum passthrough_mode passthrough;
+	enum uring_mode io_uring;
 	enum lifetime lifetime;
 	uint64_t max_segment_size;   /* 0: no limit */
 	uint64_t max_total_size;     /* bytes, 0: no limit; see max_total_percent */
@@ -114,5 +117,6 @@ static inline const char *config_lifetime_name(enum lifetime lifetime)
 {
 	return lifetime_name(lifetime);
 }
+const char *config_uring_name(enum uring_mode mode);
 
 #endif

@@ -1,4 +1,6 @@
-# make bench: shmfs against the tmpfs that backs it, in both data-path modes.
+# make bench: shmfs against the tmpfs that backs it, in both data-path modes,
+# passthrough over FUSE io_uring too where the kernel has it (mode uring: the
+# fuse module's enable_uring is set to Y for that run and set back).
 #   make bench           full run (about five minutes on 2 cores); also
 #                        refreshes docs/bench.md and docs/bench.png
 #   make bench QUICK=1   the same operations, small sizes, under a minute

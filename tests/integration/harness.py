@@ -8,9 +8,12 @@ The test process itself never touches the mount: every access goes through a
 child process with a timeout, so a hung daemon fails a test instead of hanging
 the suite. The backing directory (shm_dir) is plain tmpfs and is read directly.
 
-Environment: SHMFS (the daemon), SHMFS_HELPERS (the compiled C helpers) and
-SHMFS_TEST_MODE (cached | passthrough, set by run.py).
+Environment: SHMFS (the daemon), SHMFS_HELPERS (the compiled C helpers),
+SHMFS_TEST_MODE (cached | passthrough, set by run.py) and SHMFS_TEST_URING
+(set by run.py --uring: every mount gets io_uring=on).
 """
+
+import contextlib
 
 import errno
 import os
@@ -56,6 +59,34 @@ def mode():
 
 def passthrough_option():
     return "on" if mode() == "passthrough" else "off"
+
+
+URING_PARAM = "/sys/module/fuse/parameters/enable_uring"
+
+
+def uring_suite():
+    """Whether the suite runs over FUSE io_uring (run.py --uring)."""
+    return os.environ.get("SHMFS_TEST_URING") == "1"
+
+
+@contextlib.contextmanager
+def uring_param(value):
+    """The fuse module's enable_uring set to value ("Y"/"N") for a while, and
+    set back to what it was even on failure. Yields False (nothing changed)
+    when the kernel has no such parameter."""
+    try:
+        with open(URING_PARAM) as f:
+            old = f.read().strip()
+    except OSError:
+        yield False
+        return
+    with open(URING_PARAM, "w") as f:
+        f.write(value)
+    try:
+        yield True
+    finally:
+        with open(URING_PARAM, "w") as f:
+            f.write(old)
 
 
 def helper(name):
@@ -383,6 +414,8 @@ class Mount:
         if self.passthrough is not None:
             opts.append("passthrough=" + self.passthrough)
         opts.extend(options)
+        if uring_suite() and not any(o.startswith("io_uring=") for o in options):
+            opts.append("io_uring=on")
         args = [SHMFS] + (["-f"] if foreground else []) + list(flags)
         args += ["-o", ",".join(opts)]
         if config is not None:
@@ -495,7 +528,8 @@ class Mount:
                                text=True, timeout=timeout, stdin=subprocess.DEVNULL)
         except subprocess.TimeoutExpired:
             r = subprocess.CompletedProcess([], 124, "", "fusermount3 -u timed out")
-        if r.returncode != 0 and is_fuse_mounted(self.mnt):
+        r.still_mounted = r.returncode != 0 and is_fuse_mounted(self.mnt)
+        if r.still_mounted:
             _run_quiet(["umount", "-l", self.mnt])
         return r
 
@@ -516,7 +550,9 @@ class Mount:
                 problems.append("the daemon had exited (status %s) before teardown"
                                 % self.exit_status)
             r = self.unmount()
-            if r is not None and r.returncode != 0:
+            # A daemon the test ended itself: auto_unmount may take the
+            # mount away under fusermount3's feet, which is no problem.
+            if r is not None and r.returncode != 0 and (not self.expect_exit or r.still_mounted):
                 problems.append("fusermount3 -u failed: %s" % r.stderr.strip())
             killed = False
             if self.pid is not None and not self.wait_exit(10):
@@ -582,6 +618,19 @@ class ShmfsTestCase(unittest.TestCase):
         self.addCleanup(m.stop)
         m.start()
         return m
+
+    def mount_fails(self, **kw):
+        """Start a mount that must fail; return the daemon's exit status and
+        output. Fails the test if it mounted."""
+        m = Mount(**kw)
+        self.addCleanup(m.stop)
+        try:
+            m.start()
+        except MountError:
+            self.assertFalse(is_fuse_mounted(m.mnt), "a failed start left a mount")
+            m.wait_exit(10)
+            return m.exit_status, m.stderr()
+        self.fail("the mount succeeded: %s" % " ".join(m.args))
 
     def shared_mount(self, **kw):
         """A root daemon with allow_other over a fresh 1777 shm_dir, on a

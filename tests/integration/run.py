@@ -2,15 +2,20 @@
 """Run the shmfs integration suite once per data-path mode.
 
     SHMFS=/abs/build/shmfs SHMFS_HELPERS=/abs/build/tests python3 tests/integration/run.py
-        [-k PATTERN]... [--mode cached|passthrough]
+        [-k PATTERN]... [--mode cached|passthrough] [--uring]
 
 cached (passthrough=off) always runs; passthrough (passthrough=on) runs when a
 probe mount with passthrough=on works and reports user.shmfs.io "passthrough".
 The last line is "integration: N passed, N failed[, N skipped]"; the exit
 status is nonzero when anything failed.
+
+--uring runs the suite over FUSE io_uring: every mount gets io_uring=on, and
+the fuse module's enable_uring is Y for the run (set back afterwards). Where
+the kernel has no such parameter, nothing runs and the line says why.
 """
 
 import argparse
+import contextlib
 import os
 import signal
 import sys
@@ -89,6 +94,8 @@ def main():
                     help="only tests whose id contains PATTERN (fnmatch)")
     ap.add_argument("--mode", choices=("cached", "passthrough"),
                     help="run one mode only")
+    ap.add_argument("--uring", action="store_true",
+                    help="every mount over FUSE io_uring (io_uring=on)")
     args = ap.parse_args()
 
     # make's timeout sends SIGTERM: still unmount what is mounted
@@ -101,6 +108,18 @@ def main():
         print("integration: 0 passed, 1 failed")
         return 1
 
+    with contextlib.ExitStack() as stack:
+        if args.uring:
+            os.environ["SHMFS_TEST_URING"] = "1"
+            if not stack.enter_context(harness.uring_param("Y")):
+                print("integration: --uring skipped: the kernel has no %s (FUSE over io_uring "
+                      "needs Linux 6.14+)" % harness.URING_PARAM)
+                print("integration: 0 passed, 0 failed, 1 skipped")
+                return 0
+        return run_modes(args)
+
+
+def run_modes(args):
     totals = [0, 0, 0]
     try:
         modes = ["cached", "passthrough"] if args.mode is None else [args.mode]

@@ -11,19 +11,6 @@ from harness import (ATTACKER, SHMFS, Mount, MountError, ShmfsTestCase, is_fuse_
 
 class Cli(ShmfsTestCase):
 
-    def mount_fails(self, **kw):
-        """Start a mount that must fail; return the daemon's exit status and
-        output. Fails the test if it mounted."""
-        m = Mount(**kw)
-        self.addCleanup(m.stop)
-        try:
-            m.start()
-        except MountError:
-            self.assertFalse(is_fuse_mounted(m.mnt), "a failed start left a mount")
-            m.wait_exit(10)
-            return m.exit_status, m.stderr()
-        self.fail("the mount succeeded: %s" % " ".join(m.args))
-
     # -- informational ------------------------------------------------------
     def test_help_exits_0_and_shows_usage(self):
         r = run([SHMFS, "--help"])

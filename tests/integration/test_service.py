@@ -9,7 +9,7 @@ import signal
 import time
 
 from harness import (ATTACKER, MOUNT_TIMEOUT, PYTHON, SHMFS, Mount, ShmfsTestCase, mounts_at,
-                     passthrough_option, pid_alive, pids_with_arg, run, sh, try_op)
+                     passthrough_option, pid_alive, pids_with_arg, run, sh, try_op, uring_suite)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 UNIT = os.path.join(HERE, "..", "..", "config", "shmfs@.service")
@@ -129,8 +129,10 @@ class StatusForOperators(ShmfsTestCase):
             self.ok(sh("echo x > %s" % m.path(name)))
         lines = self.ok(self.status(m.mnt)).splitlines()
         io = "passthrough" if passthrough_option() == "on" else "cached"
+        transport = "io_uring" if uring_suite() else "/dev/fuse"
         self.assertEqual(lines[0], "%s: daemon %d, source %s, store %s, prefix 'shmfs.', "
-                                   "data path %s" % (m.mnt, m.pid, cfg, m.shm_dir, io))
+                                   "data path %s, transport %s"
+                         % (m.mnt, m.pid, cfg, m.shm_dir, io, transport))
         self.assertEqual([l.split()[0] for l in lines[2:-1]], ["alpha", "mid", "zeta"])
         self.assertTrue(lines[-1].startswith("total: 3 segments of 10, "), lines[-1])
         self.ok(run(["rm", m.path("alpha"), m.path("mid")]))

@@ -19,7 +19,10 @@ import time
 
 # The integration suite's mount-table reader serves here too.
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
-from harness import mounts_at  # noqa: E402
+from harness import mounts_at, uring_param  # noqa: E402,F401
+
+# Every mount over FUSE io_uring (io_uring=on): run.py --uring, STRESS_URING=1.
+URING = os.environ.get("STRESS_URING") == "1"
 
 MOUNT_TIMEOUT = 10.0
 FUSECTL = "/sys/fs/fuse/connections"
@@ -129,6 +132,8 @@ class Mount:
             opts += ",prefix=" + self.prefix
         for o in self.options:
             opts += "," + o
+        if URING and not any(o.startswith("io_uring=") for o in self.options):
+            opts += ",io_uring=on"
         return [self.shmfs, "-f", "-o", opts, self.config, self.mountpoint]
 
     def start(self):

@@ -22,6 +22,9 @@ The last line is the summary:
 Exit status 0 when everything passed. Of the daemon bugs this suite found,
 the fixed ones fail the run if they come back; the open ones (OPEN_BUGS,
 docs/RELIABILITY.md) are reported as "known" unless STRESS_STRICT=1.
+STRESS_URING=1 (or --uring) runs every mount over FUSE io_uring
+(io_uring=on), with the fuse module's enable_uring set to Y for the run and
+set back afterwards.
 """
 
 import argparse
@@ -548,10 +551,24 @@ def main(argv=None):
     ap.add_argument("--phases", default="verify,stress,asan,crash,perms,badinput")
     ap.add_argument("--seed", type=int)
     ap.add_argument("--figures", help="write the figures of this run here")
+    ap.add_argument("--uring", action="store_true", default=mount.URING,
+                    help="every mount over FUSE io_uring (also STRESS_URING=1)")
     a = ap.parse_args(argv)
     if os.geteuid() != 0:
         print("stress: needs root (FUSE passthrough, unprivileged clients)")
         return 1
+    if not a.uring:
+        return run_phases(a)
+    mount.URING = True
+    with mount.uring_param("Y") as present:
+        if not present:
+            print("stress: --uring: the kernel has no FUSE over io_uring (no enable_uring)")
+            return 1
+        print("stress: every mount over FUSE io_uring (io_uring=on)", flush=True)
+        return run_phases(a)
+
+
+def run_phases(a):
     ctx = Context(a)
     res = Results()
     print("stress: seed %d%s (run.py --seed %d replays the same choices)"

@@ -3,6 +3,8 @@
 #                          permissions, bad input
 #   make stress QUICK=1    the same, smaller, in under a minute
 #   tests/stress/quick     the < 30 s subset for make test (BUILD=... honoured)
+#   make stress STRESS_URING=1   every mount over FUSE io_uring (sets enable_uring
+#                          to Y for the run, then back)
 # Helpers: stress-progs (the C clients), stress-asan (the daemon under ASan,
 # as make asan builds it, in $(BUILD)/asan).
 

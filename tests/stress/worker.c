@@ -14,7 +14,8 @@
  * over each other and unlinked; ENOENT is the only error expected there.
  *
  * Crash mode (--state FILE): every mmap write is msynced; when the daemon
- * dies under it (ENOTCONN, ECONNABORTED, or SIGBUS on a mapping), the worker
+ * dies under it (ENOTCONN, ECONNABORTED, SIGBUS on a mapping, or, over FUSE
+ * io_uring, ECANCELED for a request the dead daemon's ring held), the worker
  * saves its model and the operation in flight to FILE and exits 3. The next
  * run with the same FILE first checks that every private segment is exactly
  * as the model says (the operation in flight either done or not), owned by
@@ -120,7 +121,7 @@ static void __attribute__((noreturn)) crashed(const char *what)
 
 static int crash_errno(int e)
 {
-	return W.state && (e == ENOTCONN || e == ECONNABORTED || e == EIO);
+	return W.state && (e == ENOTCONN || e == ECONNABORTED || e == EIO || e == ECANCELED);
 }
 
 /* An unexpected error, unless it says the daemon died in crash mode. */

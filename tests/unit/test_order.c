@@ -74,12 +74,18 @@ struct worker {
 	int through; /* atomic */
 };
 
+/* What the daemon's transport notes of each request: here, its order. */
+static void note(void *arg, const void *buf, size_t n, int ordered)
+{
+	order_note(arg, buf, n, ordered);
+}
+
 static void *worker_run(void *arg)
 {
 	struct worker *w = arg;
 	char buf[256];
 
-	ck_assert_int_gt(order_read(&o, sv[0], buf, sizeof(buf)), 0);
+	ck_assert_int_gt(order_read(&o, sv[0], buf, sizeof(buf), note, &o), 0);
 	order_wait(&o);
 	__atomic_store_n(&w->through, 1, __ATOMIC_SEQ_CST);
 	return NULL;
