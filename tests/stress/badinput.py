@@ -317,6 +317,9 @@ def phase_badinput(ctx, res):
     binaries = [("", ctx.shmfs)]
     if not ctx.quick and ctx.asan_shmfs and os.access(ctx.asan_shmfs, os.X_OK):
         binaries.append(("[asan] ", ctx.asan_shmfs))
+    elif not ctx.quick:
+        res.skip("badinput: [asan] bad inputs against the sanitizer build",
+                 "no sanitizer build of the daemon at %s" % ctx.asan_shmfs)
     for tag, shmfs in binaries:
         tmp = os.path.realpath(tempfile.mkdtemp(prefix="shmfs-badinput-"))
         try:
