@@ -26,6 +26,7 @@ import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 import shmfs_mount  # noqa: E402
+# The tests take these from here, with the rest of their helpers.
 from shmfs_mount import (MOUNT_TIMEOUT, MountError, abort_fuse_connections,  # noqa: E402,F401
                          is_fuse_mounted, make_mountpoint, make_shm_dir, mounts_at, pid_alive,
                          remove_tree)
@@ -461,12 +462,22 @@ class ShmfsTestCase(unittest.TestCase):
         self.addCleanup(c.stop)
         return c
 
-    def mapper(self, path, *opts, user=None):
-        """A mapper helper holding path mapped; ask() it commands."""
-        c = self.client([helper("mapper")] + list(opts) + [path], user=user)
+    def ready_helper(self, name, path, *opts, user=None):
+        """The C helper name (mapper, holder) started on path, once it has
+        said "ready"; ask() it commands."""
+        c = self.client([helper(name)] + list(opts) + [path], user=user)
         line = c.readline()
-        self.assertTrue(line.startswith("ready "), "mapper %s: %s" % (path, line))
+        self.assertTrue(line.startswith("ready "), "%s %s: %s" % (name, path, line))
         return c
+
+    def mapper(self, path, *opts, user=None):
+        """A mapper helper holding path mapped (mapper.c)."""
+        return self.ready_helper("mapper", path, *opts, user=user)
+
+    def holder(self, path, *opts, user=None):
+        """A process holding path open, and mapped unless -n, that lets go of
+        the fd and the mapping separately (holder.c)."""
+        return self.ready_helper("holder", path, *opts, user=user)
 
     def tmpfile(self, data=b""):
         fd, p = tempfile.mkstemp(prefix="shmfs-data-")

@@ -448,18 +448,18 @@ def crash_mode(ctx, res, mode, rounds, nproc):
     os.chmod(states, 0o777)
     m = mount.Mount(ctx.shmfs, passthrough=mode, disk=True, options=["allow_other"],
                     world=True, tag="crash")
-    holder = None
+    writer = None
     try:
         m.start()
         if mode == "on":
-            stop = os.path.join(states, "holder.stop")
-            holder = subprocess.Popen([ctx.bin("holder"), m.path("held"), stop],
+            stop = os.path.join(states, "map_writer.stop")
+            writer = subprocess.Popen([ctx.bin("map_writer"), m.path("held"), stop],
                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-            holder.stdout.readline()
+            writer.stdout.readline()
         seed = ctx.rng.getrandbits(32)
         for rnd in range(rounds):
             procs = start_workers(ctx, m, nproc, 30, seed + rnd, user="nobody", states=states)
-            res.processes = max(res.processes, nproc + (1 if holder else 0))
+            res.processes = max(res.processes, nproc + (1 if writer else 0))
             time.sleep(ctx.rng.uniform(0.3, 2.5))
             m.kill9(detach=False)
             results = wait_workers(procs, 60)
@@ -494,16 +494,16 @@ def crash_mode(ctx, res, mode, rounds, nproc):
         res.check("%s: after %d crashes every segment holds what was written or msynced"
                   % (name, rounds), not bad,
                   "\n".join("worker %d exit %s:\n%s" % (i, rc, e) for i, rc, e in bad))
-        if holder:
+        if writer:
             open(stop, "w").close()
             try:
-                o, e = holder.communicate(timeout=30)
+                o, e = writer.communicate(timeout=30)
             except subprocess.TimeoutExpired:
-                holder.kill()
-                o, e = holder.communicate()
+                writer.kill()
+                o, e = writer.communicate()
             last = re.search(r"last=(\d+)", o)
-            ok = holder.returncode == 0 and last
-            detail = "holder exit %s: %s %s" % (holder.returncode, o, e)
+            ok = writer.returncode == 0 and last
+            detail = "map_writer exit %s: %s %s" % (writer.returncode, o, e)
             if ok:
                 want = int(last.group(1))
                 raw = open(m.backing("held"), "rb").read()
@@ -515,15 +515,15 @@ def crash_mode(ctx, res, mode, rounds, nproc):
                     want, got, tail, "the same" if via == raw else "different")
             res.check("%s: a process that mapped a segment before %d daemon kills kept "
                       "working, and its data is in the store" % (name, rounds), ok, detail)
-            holder = None
+            writer = None
             os.unlink(m.path("held"))
         check_unmount(res, m, name)
     except mount.MountError as e:
         res.fail(name, str(e))
     finally:
-        if holder and holder.poll() is None:
-            holder.kill()
-            holder.wait()
+        if writer and writer.poll() is None:
+            writer.kill()
+            writer.wait()
         m.cleanup()
         subprocess.run(["rm", "-rf", states])
 
@@ -548,7 +548,7 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--shmfs", required=True)
     ap.add_argument("--asan-shmfs")
-    ap.add_argument("--bin", required=True, help="where verify, worker and holder are")
+    ap.add_argument("--bin", required=True, help="where verify, worker and map_writer are")
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--tiny", action="store_true", help="the subset of tests/stress/quick")
     ap.add_argument("--phases", default="verify,stress,asan,crash,perms,badinput")
