@@ -139,4 +139,4 @@ clean:
 # make bench, make stress, make fuzz: each in its own file.
 -include tests/bench/bench.mk tests/stress/stress.mk tests/fuzz/fuzz.mk
 
--include $(LIB_OBJ:.o=.d) $(FS_OBJ:.o=.d) $(UNIT_OBJ:.o=.d)
+-include $(LIB_OBJ:.o=.d) $(FS_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(HELPERS:=.d)
