@@ -260,7 +260,11 @@ class Mount:
                                timeout=timeout, stdin=subprocess.DEVNULL)
         except subprocess.TimeoutExpired:
             r = subprocess.CompletedProcess([], 124, "", "fusermount3 -u timed out")
-        if r.returncode != 0 and self.mounted():
+        if r.returncode != 0:
+            if not self.mounted():
+                # Gone meanwhile: the fusermount3 of auto_unmount takes the
+                # mount away once a killed daemon is gone.
+                return None
             run_quiet(["umount", "-l", self.mnt])
         return r
 
