@@ -152,7 +152,7 @@ class Mount:
     shm_dir and mountpoint, when given, are used and left in place.
     Subclasses say what the daemon's output is (output()).
 
-    After start(): proc and pid (the daemon), conn (its fusectl connection).
+    After spawn(): proc and pid (the daemon), conn (its fusectl connection).
     After end(): exit_status (the daemon's, negative for a signal) and killed
     (whether it had to be SIGKILLed).
     """
