@@ -1,8 +1,10 @@
 """The one shared helper of the shmfs integration tests (standard library only).
 
-A test mounts a real shmfs on a fresh temporary directory with its own shm_dir,
-drives it from separate processes (shell tools, python3 -c with mmap, the C
-helpers) and always unmounts and removes what it made, even when it fails.
+A test mounts a real shmfs on a fresh temporary directory with its own shm_dir
+(Mount, over tests/shmfs_mount.py, which the stress suite and the benchmark
+mount with too), drives it from separate processes (shell tools, python3 -c
+with mmap, the C helpers) and always unmounts and removes what it made, even
+when it fails.
 
 The test process itself never touches the mount: every access goes through a
 child process with a timeout, so a hung daemon fails a test instead of hanging
