@@ -575,8 +575,10 @@ def main(argv=None):
         print("--- %s" % p, flush=True)
         try:
             phases[p](ctx, res)
-        except mount.MountError as e:
-            res.fail(p, str(e))
+        except (mount.MountError, OSError) as e:
+            # e.g. a client program that was not built: the phase fails,
+            # the others still run and the summary is still printed
+            res.fail(p, "%s: %s" % (type(e).__name__, e))
     elapsed = time.monotonic() - t0
     if a.figures:
         os.makedirs(os.path.dirname(os.path.abspath(a.figures)), exist_ok=True)
