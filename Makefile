@@ -2,6 +2,9 @@
 #   make            build build/shmfs
 #   make test       unit tests, the layering check (scripts/layers), integration
 #                   tests on real mounts (both data paths) and a short stress subset
+#                   (root: it mounts and switches users)
+#   make check      the unit tests alone, as the invoking user: no root, no mount,
+#                   nothing installed; tests that need root are counted as skipped
 #   make stress, make fuzz, make bench: see tests/stress, tests/fuzz, tests/bench
 #   make run        mount ./mnt with the built-in defaults in the foreground (Ctrl-C unmounts)
 #   make asan       the same tests with address and undefined-behaviour sanitizers
@@ -85,6 +88,9 @@ layers: $(BUILD)/shmfs
 unit: $(BUILD)/unit_tests
 	$(BUILD)/unit_tests
 
+# The unit tests under the name users look for; as unit, they need no root.
+check: unit
+
 integration: $(BUILD)/shmfs $(HELPERS)
 	SHMFS=$(abspath $(BUILD)/shmfs) SHMFS_HELPERS=$(abspath $(BUILD)/tests) \
 		timeout 900 python3 tests/integration/run.py
@@ -136,9 +142,9 @@ uninstall:
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all deps unit layers integration stress-quick test asan run install uninstall clean
+.PHONY: all deps unit check layers integration stress-quick test asan run install uninstall clean
 
 # make bench, make stress, make fuzz: each in its own file.
 -include tests/bench/bench.mk tests/stress/stress.mk tests/fuzz/fuzz.mk
 
--include $(LIB_OBJ:.o=.d) $(FS_OBJ:.o=.d) $(UNIT_OBJ:.o=.d)
+-include $(LIB_OBJ:.o=.d) $(FS_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(HELPERS:=.d)

@@ -4,10 +4,9 @@
  * cached, and a 2 MiB page covers 512 times what a 4 KiB page does.
  *
  * FILE is made SIZE bytes long, mapped MAP_SHARED at a 2 MiB-aligned address
- * (FUSE does not align mappings for huge pages as tmpfs does) and every page
- * is touched before the clock starts. Prints one JSON line: nanoseconds per
- * load and per store, and how much of the mapping is PMD-mapped (huge). The
- * file is removed at the end. */
+ * and every page is touched before the clock starts (../aligned_map.h).
+ * Prints one JSON line: nanoseconds per load and per store, and how much of
+ * the mapping is PMD-mapped (huge). The file is removed at the end. */
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -16,9 +15,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "../aligned_map.h"
 #include "bench.h"
-
-#define ALIGN (2UL << 20)
 
 static uint64_t xorshift(uint64_t x)
 {
@@ -28,56 +26,20 @@ static uint64_t xorshift(uint64_t x)
 	return x;
 }
 
-/* KB of this mapping (starting at addr) mapped by PMDs, from smaps. */
-static long tlb_pmd_kb(uintptr_t addr)
-{
-	char line[256];
-	FILE *f = fopen("/proc/self/smaps", "r");
-	unsigned long start, end;
-	long kb = 0, v;
-	int in = 0;
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%lx-%lx ", &start, &end) == 2 && line[0] != ' ' &&
-		    strchr(line, ':') > strchr(line, ' ')) {
-			in = start == addr;
-			continue;
-		}
-		if (in && (sscanf(line, "FilePmdMapped: %ld kB", &v) == 1 ||
-			   sscanf(line, "ShmemPmdMapped: %ld kB", &v) == 1))
-			kb += v;
-	}
-	fclose(f);
-	return kb;
-}
-
 /* The file mapped at an aligned address, every page touched; NULL on error. */
 static uint64_t *tlb_map(const char *path, size_t size)
 {
-	unsigned char *res, *at, *p;
+	unsigned char *p;
 	int fd = open(path, O_CREAT | O_RDWR | O_TRUNC, 0600);
 
 	if (fd < 0 || ftruncate(fd, (off_t)size)) {
 		perror(path);
 		return NULL;
 	}
-	res = mmap(NULL, size + ALIGN, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (res == MAP_FAILED)
-		return NULL;
-	at = (unsigned char *)(((uintptr_t)res + ALIGN - 1) & ~(ALIGN - 1));
-	if (at > res)
-		munmap(res, (size_t)(at - res));
-	munmap(at + size, (size_t)(res + size + ALIGN - (at + size)));
-	p = mmap(at, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, 0);
-	close(fd);
-	if (p == MAP_FAILED) {
+	p = aligned_map_touch(fd, size);
+	if (!p)
 		perror("mmap");
-		return NULL;
-	}
-	for (size_t off = 0; off < size; off += 4096)
-		p[off] = 1;
+	close(fd);
 	return (uint64_t *)p;
 }
 
@@ -94,7 +56,7 @@ int bench_tlb_main(int argc, char **argv)
 	}
 	size = strtoull(argv[2], NULL, 0);
 	n = atol(argv[3]);
-	if (size < ALIGN || (size & (size - 1)) || n <= 0)
+	if (size < ALIGNED_MAP_ALIGN || (size & (size - 1)) || n <= 0)
 		return 2;
 	w = tlb_map(argv[1], size);
 	if (!w)
@@ -113,7 +75,7 @@ int bench_tlb_main(int argc, char **argv)
 	}
 	store = now() - t0;
 	printf("{\"load_ns\": %.3f, \"store_ns\": %.3f, \"pmd_kb\": %ld, \"sum\": %llu}\n",
-	       load * 1e9 / (double)n, store * 1e9 / (double)n, tlb_pmd_kb((uintptr_t)w),
+	       load * 1e9 / (double)n, store * 1e9 / (double)n, aligned_map_pmd_kb(w),
 	       (unsigned long long)(sum & 1));
 	munmap(w, size);
 	unlink(argv[1]);

@@ -1,8 +1,10 @@
 """The one shared helper of the shmfs integration tests (standard library only).
 
-A test mounts a real shmfs on a fresh temporary directory with its own shm_dir,
-drives it from separate processes (shell tools, python3 -c with mmap, the C
-helpers) and always unmounts and removes what it made, even when it fails.
+A test mounts a real shmfs on a fresh temporary directory with its own shm_dir
+(Mount, over tests/shmfs_mount.py, which the stress suite and the benchmark
+mount with too), drives it from separate processes (shell tools, python3 -c
+with mmap, the C helpers) and always unmounts and removes what it made, even
+when it fails.
 
 The test process itself never touches the mount: every access goes through a
 child process with a timeout, so a hung daemon fails a test instead of hanging
@@ -27,9 +29,15 @@ import tempfile
 import time
 import unittest
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import shmfs_mount  # noqa: E402
+# The tests take these from here, with the rest of their helpers.
+from shmfs_mount import (MOUNT_TIMEOUT, MountError, abort_fuse_connections,  # noqa: E402,F401
+                         is_fuse_mounted, make_mountpoint, make_shm_dir, mounts_at, pid_alive,
+                         remove_tree)
+
 SHMFS = os.environ.get("SHMFS", "")
 HELPERS = os.environ.get("SHMFS_HELPERS", "")
-MOUNT_TIMEOUT = 10.0   # seconds until a mount must be live
 CMD_TIMEOUT = 20.0     # default for every client command
 NOBODY = 65534
 # Two unprivileged users of their own for the trust tests: numeric ids that no
@@ -48,9 +56,6 @@ def as_user(uid):
 
 
 AS_NOBODY = as_user(NOBODY)
-
-_live_mounts = set()   # every Mount not yet torn down, for the runner's last sweep
-
 
 def mode():
     """The data-path mode the suite runs in now: "cached" or "passthrough"."""
@@ -246,53 +251,7 @@ def pattern(off, length, seed):
 
 
 # ---------------------------------------------------------------------------
-# Mount table
-
-def mounts_at(path):
-    """The mounts on path, from /proc/self/mountinfo: a list of
-    (device "major:minor", fs type). path must be absolute and free of
-    symlinks: resolving it here would stat the mount, which hangs when the
-    daemon does."""
-    found = []
-    with open("/proc/self/mountinfo") as f:
-        for line in f:
-            fields = line.split()
-            sep = fields.index("-")
-            point = fields[4].encode().decode("unicode_escape")
-            if point == path:
-                found.append((fields[2], fields[sep + 1]))
-    return found
-
-
-def is_fuse_mounted(path):
-    return any(t in ("fuse", "fuse.shmfs") for _, t in mounts_at(path))
-
-
-def abort_fuse_connections(path):
-    """Abort the FUSE connection of every mount on path (a hung daemon)."""
-    conns = "/sys/fs/fuse/connections"
-    if not os.listdir(conns):
-        _run_quiet(["mount", "-t", "fusectl", "none", conns])
-    for dev, fstype in mounts_at(path):
-        if not fstype.startswith("fuse"):
-            continue
-        minor = dev.split(":")[1]
-        try:
-            with open(os.path.join(conns, minor, "abort"), "w") as f:
-                f.write("1")
-        except OSError:
-            pass
-
-
-def pid_alive(pid):
-    """Whether pid runs (a zombie counts as gone)."""
-    try:
-        with open("/proc/%d/stat" % pid) as f:
-            state = f.read().rsplit(")", 1)[1].split()[0]
-        return state not in ("Z", "X")
-    except (OSError, IndexError):
-        return False
-
+# Processes
 
 def process_argvs():
     """(pid, argv as bytes) of every process whose command line is readable."""
@@ -321,19 +280,6 @@ def pids_with_arg(arg, program=None):
     return pids
 
 
-def _run_quiet(args, timeout=10):
-    """Run a cleanup command; a failure or a timeout is not an error here."""
-    try:
-        subprocess.run(args, capture_output=True, timeout=timeout, stdin=subprocess.DEVNULL)
-    except (OSError, subprocess.TimeoutExpired):
-        pass
-
-
-def remove_tree(path):
-    if path and os.path.lexists(path):
-        shutil.rmtree(path, ignore_errors=True)
-
-
 def remove_prefixed(directory, prefix):
     """Remove the entries of directory whose names start with prefix."""
     for name in os.listdir(directory):
@@ -348,32 +294,11 @@ def remove_prefixed(directory, prefix):
                     pass
 
 
-def make_shm_dir(owner=None, mode=None):
-    """A fresh directory under /dev/shm for one test's segments."""
-    d = tempfile.mkdtemp(prefix="shmfs-test-", dir="/dev/shm")
-    if owner is not None:
-        os.chown(d, owner, owner)
-    if mode is not None:
-        os.chmod(d, mode)
-    return d
-
-
-def make_mountpoint(owner=None):
-    d = os.path.realpath(tempfile.mkdtemp(prefix="shmfs-mnt-"))
-    if owner is not None:
-        os.chown(d, owner, owner)
-    return d
-
-
 # ---------------------------------------------------------------------------
 # A mount
 
-class MountError(AssertionError):
-    pass
-
-
-class Mount:
-    """One shmfs daemon on a fresh mountpoint.
+class Mount(shmfs_mount.Mount):
+    """One shmfs daemon on a fresh mountpoint (tests/shmfs_mount.py).
 
     shm_dir: the store directory (made fresh under /dev/shm, and removed at
       teardown, when not given); prefix: None for the daemon's default
@@ -387,23 +312,20 @@ class Mount:
     def __init__(self, shm_dir=None, prefix=None, passthrough=None, options=(),
                  config="none", foreground=True, user=None, flags=(), mountpoint=None,
                  shm_dir_option=True, cwd="/"):
-        self.own_shm_dir = shm_dir is None
-        self.shm_dir = shm_dir if shm_dir is not None else make_shm_dir()
-        self.prefix = prefix
-        self.passthrough = passthrough if passthrough is not None else passthrough_option()
-        self.own_mnt = mountpoint is None
-        mountpoint = mountpoint if mountpoint is not None else make_mountpoint()
         # As given on the command line (may be relative to cwd), and absolute.
         self.mnt_arg = mountpoint
+        if mountpoint is not None:
+            mountpoint = os.path.realpath(os.path.join(cwd, mountpoint))
+        super().__init__("test", shm_dir=shm_dir, mountpoint=mountpoint)
+        if self.mnt_arg is None:
+            self.mnt_arg = self.mnt
+        self.prefix = prefix
+        self.passthrough = passthrough if passthrough is not None else passthrough_option()
         self.cwd = cwd
-        self.mnt = os.path.realpath(os.path.join(cwd, mountpoint))
         self.config = config
         self.foreground = foreground
         self.user = user
-        self.proc = None
-        self.pid = None
         self.expect_exit = False   # set when a test stops the daemon itself
-        self.exit_status = None
         self.torn_down = False
         self.live = False          # start() succeeded
         self._stderr = tempfile.TemporaryFile()
@@ -422,13 +344,8 @@ class Mount:
             args.append(config)
         args.append(self.mnt_arg)
         self.args = args
-        _live_mounts.add(self)
 
     # -- paths ------------------------------------------------------------
-    def path(self, *names):
-        """MOUNT/names..."""
-        return os.path.join(self.mnt, *names)
-
     def backing(self, name, *rest):
         """SHM_DIR/PREFIXname/rest...: where the segment name lives."""
         prefix = "shmfs." if self.prefix is None else self.prefix
@@ -441,30 +358,28 @@ class Mount:
             self._output = self._stderr.read().decode(errors="replace")
         return self._output
 
+    output = stderr
+
     # -- life ---------------------------------------------------------------
     def start(self):
         # as nobody: no capabilities at all, as a user's own daemon would run
         args = self.args if self.user is None else AS_NOBODY + ["--inh-caps=-all"] + self.args
         if self.foreground:
-            self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL,
-                                         stdout=self._stderr, stderr=self._stderr,
-                                         cwd=self.cwd)
-            self.pid = self.proc.pid
-            self.wait_live()
+            self.spawn(args, self._stderr, cwd=self.cwd)
             self.live = True
-        else:
-            try:
-                r = subprocess.run(args, stdin=subprocess.DEVNULL, stdout=self._stderr,
-                                   stderr=self._stderr, timeout=MOUNT_TIMEOUT, cwd=self.cwd)
-            except subprocess.TimeoutExpired:
-                self._find_background_pid()
-                raise MountError("shmfs (background) did not return within %ss: %s\n%s"
-                                 % (MOUNT_TIMEOUT, " ".join(args), self.stderr()))
+            return self
+        try:
+            r = subprocess.run(args, stdin=subprocess.DEVNULL, stdout=self._stderr,
+                               stderr=self._stderr, timeout=MOUNT_TIMEOUT, cwd=self.cwd)
+        except subprocess.TimeoutExpired:
             self._find_background_pid()
-            if r.returncode != 0:
-                raise MountError("shmfs (background) exited %d: %s\n%s"
-                                 % (r.returncode, " ".join(args), self.stderr()))
-            self.live = True
+            raise MountError("shmfs (background) did not return within %ss: %s\n%s"
+                             % (MOUNT_TIMEOUT, " ".join(args), self.stderr()))
+        self._find_background_pid()
+        if r.returncode != 0:
+            raise MountError("shmfs (background) exited %d: %s\n%s"
+                             % (r.returncode, " ".join(args), self.stderr()))
+        self.live = True
         return self
 
     def _find_background_pid(self):
@@ -477,61 +392,10 @@ class Mount:
         self._find_background_pid()
         self.live = True
 
-    def wait_live(self, timeout=MOUNT_TIMEOUT):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if is_fuse_mounted(self.mnt):
-                return
-            if self.proc is not None and self.proc.poll() is not None:
-                raise MountError("shmfs exited with status %d before the mount was live: %s\n%s"
-                                 % (self.proc.returncode, " ".join(self.args), self.stderr()))
-            time.sleep(0.02)
-        raise MountError("%s not mounted within %ss: %s\n%s"
-                         % (self.mnt, timeout, " ".join(self.args), self.stderr()))
-
     def daemon_exited(self):
-        if self.proc is not None:
-            return self.proc.poll() is not None
-        return self.pid is None or not pid_alive(self.pid)
+        return not self.running()
 
-    def wait_exit(self, timeout):
-        """Wait for the daemon; return True when it is gone."""
-        deadline = time.monotonic() + timeout
-        if self.proc is not None:
-            try:
-                self.exit_status = self.proc.wait(timeout=timeout)
-                return True
-            except subprocess.TimeoutExpired:
-                return False
-        while time.monotonic() < deadline:
-            if self.daemon_exited():
-                return True
-            time.sleep(0.05)
-        return self.daemon_exited()
-
-    def kill_daemon(self):
-        """SIGKILL our own daemon, by pid."""
-        if self.pid is not None and not self.daemon_exited():
-            try:
-                os.kill(self.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        self.wait_exit(10)
-
-    def unmount(self, timeout=10.0):
-        """fusermount3 -u (then umount -l); return fusermount3's CompletedProcess
-        or None when nothing was mounted."""
-        if not is_fuse_mounted(self.mnt):
-            return None
-        try:
-            r = subprocess.run(["fusermount3", "-u", self.mnt], capture_output=True,
-                               text=True, timeout=timeout, stdin=subprocess.DEVNULL)
-        except subprocess.TimeoutExpired:
-            r = subprocess.CompletedProcess([], 124, "", "fusermount3 -u timed out")
-        r.still_mounted = r.returncode != 0 and is_fuse_mounted(self.mnt)
-        if r.still_mounted:
-            _run_quiet(["umount", "-l", self.mnt])
-        return r
+    kill_daemon = shmfs_mount.Mount.kill
 
     def stop(self):
         """Tear down, always completely: unmount, wait for the daemon (SIGKILL
@@ -541,6 +405,7 @@ class Mount:
         if self.torn_down:
             return
         self.torn_down = True
+        self.closed = True
         problems = []
         try:
             died_early = (self.live and self.pid is not None and self.daemon_exited()
@@ -549,37 +414,15 @@ class Mount:
                 self.wait_exit(1)
                 problems.append("the daemon had exited (status %s) before teardown"
                                 % self.exit_status)
-            r = self.unmount()
-            # A daemon the test ended itself: auto_unmount may take the
-            # mount away under fusermount3's feet, which is no problem.
-            if r is not None and r.returncode != 0 and (not self.expect_exit or r.still_mounted):
-                problems.append("fusermount3 -u failed: %s" % r.stderr.strip())
-            killed = False
-            if self.pid is not None and not self.wait_exit(10):
-                problems.append("the daemon did not exit within 10 s of the unmount")
-                self.kill_daemon()
-                killed = True
-            if (self.live and not died_early and not self.expect_exit and not killed
-                    and self.proc is not None and self.exit_status not in (0, None)):
+            killed_before = self.killed
+            problems += self.end()
+            if (self.live and not died_early and not self.expect_exit
+                    and self.killed == killed_before and self.proc is not None
+                    and self.exit_status not in (0, None)):
                 problems.append("the daemon exited with status %s after the unmount"
                                 % self.exit_status)
-            if is_fuse_mounted(self.mnt):
-                problems.append("still mounted after the daemon exited")
-                abort_fuse_connections(self.mnt)
-                _run_quiet(["umount", "-l", self.mnt])
         finally:
-            if self.own_mnt:
-                for _ in range(50):
-                    try:
-                        os.rmdir(self.mnt)
-                        break
-                    except FileNotFoundError:
-                        break
-                    except OSError:
-                        time.sleep(0.1)
-            if self.own_shm_dir:
-                remove_tree(self.shm_dir)
-            _live_mounts.discard(self)
+            self.remove()
             if self.daemon_exited():
                 self.stderr()
                 self._stderr.close()
@@ -587,14 +430,17 @@ class Mount:
             raise AssertionError("; ".join(problems) + "\n" + " ".join(self.args)
                                  + "\ndaemon output:\n" + self.stderr()[-4000:])
 
+    def close(self):
+        try:
+            self.stop()
+        except AssertionError:
+            pass
+        return []
+
 
 def sweep():
     """Tear down every mount a test left (used by the runner at exit)."""
-    for m in list(_live_mounts):
-        try:
-            m.stop()
-        except Exception:
-            pass
+    shmfs_mount.close_all()
 
 
 # ---------------------------------------------------------------------------
@@ -643,12 +489,12 @@ class ShmfsTestCase(unittest.TestCase):
         return self.mount(**kw)
 
     def shm_dir(self, owner=None, mode=None):
-        d = make_shm_dir(owner, mode)
+        d = make_shm_dir(owner=owner, mode=mode)
         self.addCleanup(remove_tree, d)
         return d
 
     def mountpoint(self, owner=None):
-        d = make_mountpoint(owner)
+        d = make_mountpoint(owner=owner)
         self.addCleanup(_rmdir_quiet, d)
         return d
 
@@ -664,12 +510,22 @@ class ShmfsTestCase(unittest.TestCase):
         self.addCleanup(c.stop)
         return c
 
-    def mapper(self, path, *opts, user=None):
-        """A mapper helper holding path mapped; ask() it commands."""
-        c = self.client([helper("mapper")] + list(opts) + [path], user=user)
+    def ready_helper(self, name, path, *opts, user=None):
+        """The C helper name (mapper, holder) started on path, once it has
+        said "ready"; ask() it commands."""
+        c = self.client([helper(name)] + list(opts) + [path], user=user)
         line = c.readline()
-        self.assertTrue(line.startswith("ready "), "mapper %s: %s" % (path, line))
+        self.assertTrue(line.startswith("ready "), "%s %s: %s" % (name, path, line))
         return c
+
+    def mapper(self, path, *opts, user=None):
+        """A mapper helper holding path mapped (mapper.c)."""
+        return self.ready_helper("mapper", path, *opts, user=user)
+
+    def holder(self, path, *opts, user=None):
+        """A process holding path open, and mapped unless -n, that lets go of
+        the fd and the mapping separately (holder.c)."""
+        return self.ready_helper("holder", path, *opts, user=user)
 
     def tmpfile(self, data=b""):
         fd, p = tempfile.mkstemp(prefix="shmfs-data-")

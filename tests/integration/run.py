@@ -5,8 +5,9 @@
         [-k PATTERN]... [--mode cached|passthrough] [--uring]
 
 cached (passthrough=off) always runs; passthrough (passthrough=on) runs when a
-probe mount with passthrough=on works and reports user.shmfs.io "passthrough".
-The last line is "integration: N passed, N failed[, N skipped]"; the exit
+probe mount with passthrough=on works and reports user.shmfs.io "passthrough";
+when it does not, one line says why and each of its tests counts as skipped.
+The last line is "integration: N passed, N failed, N skipped"; the exit
 status is nonzero when anything failed.
 
 --uring runs the suite over FUSE io_uring: every mount gets io_uring=on, and
@@ -58,12 +59,17 @@ def probe_passthrough():
             pass
 
 
-def run_mode(mode, patterns):
-    os.environ["SHMFS_TEST_MODE"] = mode
+def load(patterns):
+    """The suite: every test_*.py, only the tests matching patterns if any."""
     loader = unittest.TestLoader()
     if patterns:
         loader.testNamePatterns = ["*%s*" % p for p in patterns]
-    suite = loader.discover(HERE, pattern="test_*.py", top_level_dir=HERE)
+    return loader.discover(HERE, pattern="test_*.py", top_level_dir=HERE)
+
+
+def run_mode(mode, patterns):
+    os.environ["SHMFS_TEST_MODE"] = mode
+    suite = load(patterns)
     ModeResult.run_mode = mode
     runner = unittest.TextTestRunner(stream=sys.stdout, verbosity=2, resultclass=ModeResult)
     result = runner.run(suite)
@@ -105,7 +111,7 @@ def main():
     if problems:
         for p in problems:
             print("integration: %s" % p)
-        print("integration: 0 passed, 1 failed")
+        print("integration: 0 passed, 1 failed, 0 skipped")
         return 1
 
     with contextlib.ExitStack() as stack:
@@ -127,7 +133,10 @@ def run_modes(args):
             if mode == "passthrough":
                 why = probe_passthrough()
                 if why:
-                    print("integration: passthrough mode skipped: %s" % why, flush=True)
+                    n = load(args.patterns).countTestCases()
+                    print("integration: passthrough mode skipped (%d tests): %s" % (n, why),
+                          flush=True)
+                    totals[2] += n
                     continue
             print("== %s mode ==" % mode, flush=True)
             for i, n in enumerate(run_mode(mode, args.patterns)):
@@ -135,10 +144,7 @@ def run_modes(args):
     finally:
         harness.sweep()
 
-    line = "integration: %d passed, %d failed" % (totals[0], totals[1])
-    if totals[2]:
-        line += ", %d skipped" % totals[2]
-    print(line, flush=True)
+    print("integration: %d passed, %d failed, %d skipped" % tuple(totals), flush=True)
     return 1 if totals[1] else 0
 
 

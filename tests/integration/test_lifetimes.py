@@ -6,7 +6,7 @@ import os
 import signal
 import time
 
-from harness import (ShmfsTestCase, abort_fuse_connections, getfattr, helper,
+from harness import (ShmfsTestCase, abort_fuse_connections, getfattr,
                      is_fuse_mounted, run, sh, try_op)
 
 RELEASE_TIMEOUT = 2.0   # a released process segment must be gone by then
@@ -22,13 +22,6 @@ class LifetimeCase(ShmfsTestCase):
     def plant(self, path, data=b"not ours\n"):
         with open(path, "wb") as f:
             f.write(data)
-
-    def holder(self, path, *opts):
-        """A process holding path open (and mapped unless -n); see holder.c."""
-        c = self.client([helper("holder")] + list(opts) + [path])
-        line = c.readline()
-        self.assertTrue(line.startswith("ready "), "holder %s: %s" % (path, line))
-        return c
 
     def clean_unmount(self, m):
         """fusermount3 -u, and the daemon exits 0."""

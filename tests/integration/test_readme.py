@@ -15,7 +15,7 @@ import subprocess
 import tempfile
 import time
 
-from harness import (SHMFS, Mount, ShmfsTestCase, getfattr, is_fuse_mounted, meminfo,
+from harness import (NOBODY, SHMFS, Mount, ShmfsTestCase, getfattr, is_fuse_mounted, meminfo,
                      mode, passthrough_option, remove_tree, run, sh, stat_field)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -144,6 +144,31 @@ class Readme(ShmfsTestCase):
 
         self.ok(sh("set -e\n" + self.one_block("sh-end"), cwd=copy))
         self.assertFalse(is_fuse_mounted(mnt), "the example's last line unmounts")
+
+    def test_make_check_passes_as_an_unprivileged_user(self):
+        """make check, as written, by a user who is not root, in a fresh
+        clone of theirs: the unit tests pass, those that need root are
+        counted as skipped."""
+        if mode() == "passthrough":
+            self.skipTest("independent of the data path: runs in cached mode")
+        command = self.one_block("check").split("#")[0].strip()
+        self.assertEqual(command, "make check")
+        copy = self.fresh_copy()
+        self.ok(run(["chown", "-R", "%d:%d" % (NOBODY, NOBODY), copy]))
+        os.chmod(copy, 0o755)
+        env = {k: v for k, v in os.environ.items()
+               if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES", "BUILD",
+                            "CFLAGS", "CC")}
+        env["HOME"] = copy
+        r = run(["sh", "-c", command], user="nobody", cwd=copy, env=env, timeout=300)
+        out = self.ok(r)
+        last = out.strip().splitlines()[-1]
+        m = re.fullmatch(r"unit: (\d+) passed, 0 failed, (\d+) skipped", last)
+        self.assertIsNotNone(m, "closing line: %r" % last)
+        self.assertGreater(int(m.group(1)), 0, last)
+        self.assertGreater(int(m.group(2)), 0, "no root-only test was skipped as nobody: "
+                           + last)
+        self.assertIn("skipped: tests/unit/test_stores.c: test_declared_owner: ", out)
 
     def test_python_and_c_examples_share_one_segment(self):
         prefix = self.shm_prefix()

@@ -11,7 +11,7 @@ import stat
 import subprocess
 import time
 
-from harness import (ATTACKER, SHMFS, VICTIM, ShmfsTestCase, helper, py, run, sh, stat_field,
+from harness import (ATTACKER, SHMFS, VICTIM, ShmfsTestCase, py, run, sh, stat_field,
                      try_op)
 
 RELEASE_TIMEOUT = 2.0
@@ -233,12 +233,6 @@ class StatusOfTypes(ShmfsTestCase):
 class ProcessSegmentNames(ShmfsTestCase):
     """A process segment with two names is not removed at its last release;
     once it has one name again, it goes with its next last user."""
-
-    def holder(self, path, *opts):
-        c = self.client([helper("holder")] + list(opts) + [path])
-        line = c.readline()
-        self.assertTrue(line.startswith("ready "), "holder %s: %s" % (path, line))
-        return c
 
     def wait_gone(self, backing):
         deadline = time.monotonic() + RELEASE_TIMEOUT

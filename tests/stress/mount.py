@@ -1,46 +1,31 @@
 """Mounts for the reliability tests (standard library only).
 
-Every Mount lives on a fresh temporary mountpoint with its own shm_dir
-(mktemp -d -p /dev/shm) and, when asked, a temporary directory on disk grafted
-as MOUNT/disk ([dir disk]). The daemon runs in the foreground as our child.
-stop() unmounts cleanly; if the mount hangs it aborts the FUSE connection
-through fusectl, kills our daemon by pid and detaches the mount. cleanup()
-removes every temporary directory, and runs at exit for any Mount left over.
+A Mount is tests/shmfs_mount.py's (a fresh temporary mountpoint with its own
+shm_dir, the daemon in the foreground as our child, the fusectl abort of a
+hung mount, kill by pid, cleanup even on failure) with what the stress suite
+adds: a temporary directory on disk grafted as MOUNT/disk ([dir disk]) when
+asked, stores open to every user (world), a config of its own, one log for
+every start (the crash tests restart the daemon on the same directories), and
+the daemon's memory, fds and threads. stop() unmounts cleanly and returns the
+exit status; cleanup() removes every temporary directory, and runs at exit for
+any Mount left over.
 """
 
 import atexit
 import os
 import shutil
 import signal
-import subprocess
 import sys
 import tempfile
-import time
 
-# The integration suite's mount-table reader serves here too.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import shmfs_mount  # noqa: E402
+from shmfs_mount import MountError, is_fuse_mounted as is_mounted  # noqa: E402,F401
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
-from harness import mounts_at, uring_param  # noqa: E402,F401
+from harness import uring_param  # noqa: E402,F401
 
 # Every mount over FUSE io_uring (io_uring=on): run.py --uring, STRESS_URING=1.
 URING = os.environ.get("STRESS_URING") == "1"
-
-MOUNT_TIMEOUT = 10.0
-FUSECTL = "/sys/fs/fuse/connections"
-
-_live = []
-
-
-def mountinfo(path):
-    """(major:minor, fstype) of the mount on path (absolute, free of
-    symlinks: every mountpoint here is a mkdtemp one), or None. Not
-    resolved with realpath, which would stat a mount whose daemon may hang."""
-    found = mounts_at(path)
-    return found[-1] if found else None  # the last one is on top
-
-
-def is_mounted(path):
-    info = mountinfo(path)
-    return info is not None and info[1].startswith("fuse")
 
 
 def backing_entries(root):
@@ -76,21 +61,16 @@ def daemon_fds(pid):
         return 0
 
 
-class MountError(Exception):
-    pass
-
-
-class Mount:
+class Mount(shmfs_mount.Mount):
     def __init__(self, shmfs, passthrough="on", disk=False, sections="", options=(),
                  prefix=None, env=None, world=False, tag="stress"):
+        super().__init__(tag)
         self.shmfs = os.path.abspath(shmfs)
+        self.wrapper = []   # runs the daemon under another program (strace)
         self.passthrough = passthrough
         self.options = list(options)
         self.env = env
         self.prefix = "shmfs." if prefix is None else prefix
-        # Resolved now, while nothing is mounted there (see mountinfo).
-        self.mountpoint = os.path.realpath(tempfile.mkdtemp(prefix="shmfs-%s-mnt-" % tag))
-        self.shm_dir = tempfile.mkdtemp(prefix="shmfs-%s-" % tag, dir="/dev/shm")
         self.tmp = tempfile.mkdtemp(prefix="shmfs-%s-cfg-" % tag)
         self.disk_dir = None
         if disk:
@@ -98,7 +78,7 @@ class Mount:
             sections += "\n[dir disk]\npath = %s\nlifetime = disk\n" % self.disk_dir
         if world:  # unprivileged clients create files in the root store
             os.chmod(self.shm_dir, 0o1777)
-            os.chmod(self.mountpoint, 0o755)
+            os.chmod(self.mnt, 0o755)
             if self.disk_dir:
                 os.chmod(self.disk_dir, 0o1777)
         self.config = "none"
@@ -107,15 +87,9 @@ class Mount:
             with open(self.config, "w") as f:
                 f.write("[shmfs]\n" + sections)
         self.log = os.path.join(self.tmp, "daemon.log")
-        self.proc = None
-        self.conn = None
         self.starts = 0
-        _live.append(self)
 
     # -- paths
-    def path(self, *names):
-        return os.path.join(self.mountpoint, *names)
-
     @property
     def disk(self):
         return self.path("disk")
@@ -134,28 +108,17 @@ class Mount:
             opts += "," + o
         if URING and not any(o.startswith("io_uring=") for o in self.options):
             opts += ",io_uring=on"
-        return [self.shmfs, "-f", "-o", opts, self.config, self.mountpoint]
+        return self.wrapper + [self.shmfs, "-f", "-o", opts, self.config, self.mnt]
 
     def start(self):
-        logf = open(self.log, "a")
-        logf.write("=== start %d: %s\n" % (self.starts, " ".join(self.command())))
-        logf.flush()
-        self.proc = subprocess.Popen(self.command(), stdin=subprocess.DEVNULL, stdout=logf,
-                                     stderr=logf, env=self.env, cwd="/")
-        logf.close()
-        self.starts += 1
-        deadline = time.monotonic() + MOUNT_TIMEOUT
-        while time.monotonic() < deadline:
-            info = mountinfo(self.mountpoint)
-            if info and info[1].startswith("fuse"):
-                self.conn = info[0].split(":")[1]
-                return self
-            if self.proc.poll() is not None:
-                raise MountError("shmfs exited with status %s before mounting:\n%s"
-                                 % (self.proc.returncode, self.log_tail()))
-            time.sleep(0.02)
-        self._abort()
-        raise MountError("shmfs did not mount within %ss:\n%s" % (MOUNT_TIMEOUT, self.log_tail()))
+        with open(self.log, "a") as logf:
+            logf.write("=== start %d: %s\n" % (self.starts, " ".join(self.command())))
+            logf.flush()
+            self.starts += 1
+            return self.spawn(self.command(), logf, env=self.env)
+
+    def output(self):
+        return self.log_tail()
 
     def log_tail(self, n=30):
         try:
@@ -164,94 +127,33 @@ class Mount:
         except OSError:
             return ""
 
-    @property
-    def pid(self):
-        return self.proc.pid if self.proc else None
-
-    def running(self):
-        return self.proc is not None and self.proc.poll() is None
-
     def stop(self, timeout=20.0):
         """Unmount cleanly and return the daemon's exit status (None if it
         had to be killed)."""
         if self.proc is None:
             return None
-        status = None
-        if is_mounted(self.mountpoint):
-            try:
-                subprocess.run(["fusermount3", "-u", self.mountpoint], timeout=timeout,
-                               capture_output=True)
-            except subprocess.TimeoutExpired:
-                pass
-        try:
-            status = self.proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self._abort()
-        self._detach()
-        self.proc = None
-        return status
+        self.end(timeout)
+        self.proc = self.pid = None
+        return None if self.killed else self.exit_status
 
     def kill9(self, detach=True):
         """SIGKILL the daemon (a crash). The dead mount stays (every access
         fails with ENOTCONN) until detach(), as after a real crash."""
         if self.proc is None:
             return
-        os.kill(self.proc.pid, signal.SIGKILL)
-        try:
-            self.proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self._abort()
+        self.kill()
         if detach:
-            self._detach()
-        self.proc = None
+            self.detach()
+        self.proc = self.pid = None
 
-    def detach(self):
-        self._detach()
-
-    def _abort(self):
-        """A hung mount: abort the connection, kill our daemon, detach."""
-        if self.conn:
-            if not os.path.isdir(os.path.join(FUSECTL, self.conn)):
-                subprocess.run(["mount", "-t", "fusectl", "none", FUSECTL],
-                               capture_output=True, timeout=10)
-            try:
-                with open(os.path.join(FUSECTL, self.conn, "abort"), "w") as f:
-                    f.write("1")
-            except OSError:
-                pass
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.kill()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                pass
-        self._detach()
-
-    def _detach(self):
-        for _ in range(3):
-            if not is_mounted(self.mountpoint):
-                return
-            subprocess.run(["fusermount3", "-u", "-z", self.mountpoint], capture_output=True,
-                           timeout=10)
-            if is_mounted(self.mountpoint):
-                subprocess.run(["umount", "-l", self.mountpoint], capture_output=True, timeout=10)
+    def remove(self):
+        super().remove()
+        for d in (self.disk_dir, self.tmp):
+            if d:
+                shutil.rmtree(d, ignore_errors=True)
 
     def cleanup(self):
-        try:
-            if self.proc is not None:
-                self.stop()
-        finally:
-            self._detach()
-            for d in (self.mountpoint,):
-                try:
-                    os.rmdir(d)
-                except OSError:
-                    pass
-            for d in (self.shm_dir, self.disk_dir, self.tmp):
-                if d:
-                    shutil.rmtree(d, ignore_errors=True)
-            if self in _live:
-                _live.remove(self)
+        self.close()
 
     def __enter__(self):
         return self.start()
@@ -279,17 +181,11 @@ class Mount:
         return [e for e in out if e != "shm:" + self.prefix + "disk"]
 
 
-@atexit.register
-def _cleanup_all():
-    for m in list(_live):
-        try:
-            m.cleanup()
-        except Exception:  # noqa: BLE001 - last-resort cleanup
-            pass
+atexit.register(shmfs_mount.close_all)
 
 
 def _on_signal(signum, frame):
-    _cleanup_all()
+    shmfs_mount.close_all()
     os._exit(128 + signum)
 
 

@@ -53,7 +53,7 @@ def without_allow_other(ctx, res):
             f.write("x")
         os.chmod(m.path("open"), 0o666)
         expect(res, "without allow_other, uid %d stats the mount" % NOBODY,
-               as_user(NOBODY, "os.stat(A[0])", m.mountpoint), "EACCES")
+               as_user(NOBODY, "os.stat(A[0])", m.mnt), "EACCES")
         expect(res, "without allow_other, uid %d opens a 0666 file" % NOBODY,
                as_user(NOBODY, "open(A[0]).read()", m.path("open")), "EACCES")
         os.unlink(m.path("open"))
@@ -149,7 +149,7 @@ def isolation(ctx, res, mode):
                 f.write("mine")
             # Every type is shown as itself; a symlink is resolved by the
             # client's kernel with the client's rights, never by the daemon.
-            listing = sorted(os.listdir(m.mountpoint))
+            listing = sorted(os.listdir(m.mnt))
             res.check("perms: %severy prefixed entry is listed, by type: %s" % (t, listing),
                       listing == ["disk", "evdir", "evil", "fifo", "mine", "sub"])
             res.check("perms: %ssymlinks in a directory are listed as symlinks" % t,

@@ -18,7 +18,10 @@ Phases (each mount on a fresh mountpoint with its own shm_dir, see mount.py):
   perms     permissions and isolation, with unprivileged clients
   badinput  garbage for every config key, truncated files, huge numbers
 The last line is the summary:
-  stress: N operations verified, N processes, N crashes survived, N bad inputs tried, N bytes lost
+  stress: N operations verified, N processes, N crashes survived, N bad inputs tried,
+  N bytes lost; N passed, N failed, N skipped, N known bugs
+A check that cannot run here (no strace, no sanitizer build) is a SKIP line
+with its reason and counted as skipped, never as passed.
 Exit status 0 when everything passed. Of the daemon bugs this suite found,
 the fixed ones fail the run if they come back; the open ones (OPEN_BUGS,
 docs/RELIABILITY.md) are reported as "known" unless STRESS_STRICT=1.
@@ -68,7 +71,7 @@ PROFILES = {
 
 class Results:
     def __init__(self):
-        self.passed = self.failed = self.known = 0
+        self.passed = self.failed = self.skipped = self.known = 0
         self.failures = []
         self.ops = 0            # operations whose results were verified
         self.bytes = 0          # bytes compared against a model
@@ -81,6 +84,11 @@ class Results:
     def ok(self, name, detail=""):
         self.passed += 1
         print("ok    %s%s" % (name, ("  (" + detail + ")") if detail else ""), flush=True)
+
+    def skip(self, name, why):
+        """A check that cannot run here: counted and shown, never a pass."""
+        self.skipped += 1
+        print("SKIP  %s: %s" % (name, why), flush=True)
 
     def fail(self, name, detail):
         self.failed += 1
@@ -106,9 +114,10 @@ class Results:
 
     def summary(self):
         return ("stress: %d operations verified, %d processes, %d crashes survived, "
-                "%d bad inputs tried, %d bytes lost; %d passed, %d failed, %d known bugs%s"
+                "%d bad inputs tried, %d bytes lost; %d passed, %d failed, %d skipped, "
+                "%d known bugs%s"
                 % (self.ops, self.processes, self.crashes, self.bad_inputs, self.lost,
-                   self.passed, self.failed, self.known,
+                   self.passed, self.failed, self.skipped, self.known,
                    " (%d bytes wrong in them)" % self.known_lost if self.known_lost else ""))
 
 
@@ -142,7 +151,7 @@ def phase_verify(ctx, res):
                              io == ("passthrough" if mode == "on" else "cached"),
                              "user.shmfs.io is %r" % io):
                 continue
-            for store, d, backing, prefix in (("shm", m.mountpoint, m.shm_dir, m.prefix),
+            for store, d, backing, prefix in (("shm", m.mnt, m.shm_dir, m.prefix),
                                               ("disk", m.disk, m.disk_dir, "")):
                 for reader in (False, True) if mode in ctx.p["reader_modes"] else (False,):
                     seed = ctx.rng.getrandbits(32)
@@ -173,11 +182,11 @@ def phase_verify(ctx, res):
             # The verifier itself: a byte changed behind its back is caught.
             seed = ctx.rng.getrandbits(32)
             r = run([ctx.bin("verify"), "--seed", str(seed), "--tag", "self", "--ops", "2000",
-                     "--corrupt-at", "1000", m.mountpoint], timeout=120)
+                     "--corrupt-at", "1000", m.mnt], timeout=120)
             res.check("verify[%s]: the verifier catches a byte changed behind its back" % mode,
                       r.returncode == 1 and "self-test read" in r.stderr,
                       "exit %s\n%s" % (r.returncode, r.stderr[-1500:]))
-            for e in os.listdir(m.mountpoint):
+            for e in os.listdir(m.mnt):
                 if e.startswith("vfy.self."):
                     os.unlink(m.path(e))
             check_unmount(res, m, "verify[%s]" % mode)
@@ -237,7 +246,7 @@ def check_unmount(res, m, name, asan=False):
 def start_workers(ctx, m, n, seconds, seed, extra=(), user=None, states=None):
     procs = []
     for i in range(n):
-        args = [ctx.bin("worker"), "--id", str(i), "--root", m.mountpoint, "--disk", m.disk,
+        args = [ctx.bin("worker"), "--id", str(i), "--root", m.mnt, "--disk", m.disk,
                 "--seconds", str(seconds), "--seed", str(seed)] + list(extra)
         if states:
             args += ["--state", os.path.join(states, "w%d.state" % i)]
@@ -302,7 +311,7 @@ def stress_run(ctx, res, shmfs, mode, nproc, seconds, tag, asan=False):
         res.check("%s seed %d: every worker verified its data, no unexpected errors" % (name, seed),
                   not bad, "\n".join("worker %d exit %s:\n%s" % (i, rc, e) for i, rc, e in bad))
         # Shared names are everyone's: the last one out removes them.
-        for d in (m.mountpoint, m.disk):
+        for d in (m.mnt, m.disk):
             for e in os.listdir(d):
                 if e.startswith("shared."):
                     os.unlink(os.path.join(d, e))
@@ -364,9 +373,9 @@ def namespace_diff(m):
                 os.path.join(root, e)) else 0, st.st_uid)
         return out
 
-    for shown, store, prefix in ((m.mountpoint, m.shm_dir, m.prefix), (m.disk, m.disk_dir, "")):
+    for shown, store, prefix in ((m.mnt, m.shm_dir, m.prefix), (m.disk, m.disk_dir, "")):
         a, b = listing(shown), listing(store, prefix)
-        if shown == m.mountpoint:
+        if shown == m.mnt:
             a.pop("disk", None)
             b.pop("disk", None)
         for n in sorted(set(a) | set(b)):
@@ -389,17 +398,15 @@ def half_made_repro(ctx, res):
     and the daemon killed during the hold. After a remount the segment must be the
     creator's, or not there at all."""
     import shutil
-    if not shutil.which("strace"):
-        res.ok("crash: a create cut by a kill leaves no half-made segment (skipped: no strace)")
+    name = "crash: a create cut by a kill leaves no half-made segment"
+    strace = shutil.which("strace")
+    if not strace:
+        res.skip(name, "no strace (scripts/deps installs it)")
         return
     m = mount.Mount(ctx.shmfs, passthrough="on", options=["allow_other"], world=True, tag="half")
-    name = "crash: a create cut by a kill leaves no half-made segment"
     try:
-        shmfs = m.shmfs
-        m.shmfs = "/usr/bin/strace"
-        cmd = m.command
-        m.command = lambda: ["/usr/bin/strace", "-f", "-qq", "-o", "/dev/null",
-                             "-e", "inject=fchown,fchownat,linkat:delay_enter=3000000", shmfs] + cmd()[1:]
+        m.wrapper = [strace, "-f", "-qq", "-o", "/dev/null",
+                     "-e", "inject=fchown,fchownat,linkat:delay_enter=3000000"]
         m.start()
         client = subprocess.Popen(AS_NOBODY + ["/bin/sh", "-c", "umask 022; : > '%s'"
                                                % m.path("half")], stderr=subprocess.PIPE)
@@ -411,8 +418,7 @@ def half_made_repro(ctx, res):
         m.kill9(detach=False)
         client.wait(timeout=30)
         m.detach()
-        m.command = cmd
-        m.shmfs = shmfs
+        m.wrapper = []
         m.start()
         p = m.backing("half")
         if not os.path.exists(p):
@@ -445,18 +451,18 @@ def crash_mode(ctx, res, mode, rounds, nproc):
     os.chmod(states, 0o777)
     m = mount.Mount(ctx.shmfs, passthrough=mode, disk=True, options=["allow_other"],
                     world=True, tag="crash")
-    holder = None
+    writer = None
     try:
         m.start()
         if mode == "on":
-            stop = os.path.join(states, "holder.stop")
-            holder = subprocess.Popen([ctx.bin("holder"), m.path("held"), stop],
+            stop = os.path.join(states, "map_writer.stop")
+            writer = subprocess.Popen([ctx.bin("map_writer"), m.path("held"), stop],
                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-            holder.stdout.readline()
+            writer.stdout.readline()
         seed = ctx.rng.getrandbits(32)
         for rnd in range(rounds):
             procs = start_workers(ctx, m, nproc, 30, seed + rnd, user="nobody", states=states)
-            res.processes = max(res.processes, nproc + (1 if holder else 0))
+            res.processes = max(res.processes, nproc + (1 if writer else 0))
             time.sleep(ctx.rng.uniform(0.3, 2.5))
             m.kill9(detach=False)
             results = wait_workers(procs, 60)
@@ -491,16 +497,16 @@ def crash_mode(ctx, res, mode, rounds, nproc):
         res.check("%s: after %d crashes every segment holds what was written or msynced"
                   % (name, rounds), not bad,
                   "\n".join("worker %d exit %s:\n%s" % (i, rc, e) for i, rc, e in bad))
-        if holder:
+        if writer:
             open(stop, "w").close()
             try:
-                o, e = holder.communicate(timeout=30)
+                o, e = writer.communicate(timeout=30)
             except subprocess.TimeoutExpired:
-                holder.kill()
-                o, e = holder.communicate()
+                writer.kill()
+                o, e = writer.communicate()
             last = re.search(r"last=(\d+)", o)
-            ok = holder.returncode == 0 and last
-            detail = "holder exit %s: %s %s" % (holder.returncode, o, e)
+            ok = writer.returncode == 0 and last
+            detail = "map_writer exit %s: %s %s" % (writer.returncode, o, e)
             if ok:
                 want = int(last.group(1))
                 raw = open(m.backing("held"), "rb").read()
@@ -512,15 +518,15 @@ def crash_mode(ctx, res, mode, rounds, nproc):
                     want, got, tail, "the same" if via == raw else "different")
             res.check("%s: a process that mapped a segment before %d daemon kills kept "
                       "working, and its data is in the store" % (name, rounds), ok, detail)
-            holder = None
+            writer = None
             os.unlink(m.path("held"))
         check_unmount(res, m, name)
     except mount.MountError as e:
         res.fail(name, str(e))
     finally:
-        if holder and holder.poll() is None:
-            holder.kill()
-            holder.wait()
+        if writer and writer.poll() is None:
+            writer.kill()
+            writer.wait()
         m.cleanup()
         subprocess.run(["rm", "-rf", states])
 
@@ -545,7 +551,7 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--shmfs", required=True)
     ap.add_argument("--asan-shmfs")
-    ap.add_argument("--bin", required=True, help="where verify, worker and holder are")
+    ap.add_argument("--bin", required=True, help="where verify, worker and map_writer are")
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--tiny", action="store_true", help="the subset of tests/stress/quick")
     ap.add_argument("--phases", default="verify,stress,asan,crash,perms,badinput")
@@ -586,18 +592,21 @@ def run_phases(a):
         print("--- %s" % p, flush=True)
         try:
             phases[p](ctx, res)
-        except mount.MountError as e:
-            res.fail(p, str(e))
+        except (mount.MountError, OSError) as e:
+            # e.g. a client program that was not built: the phase fails,
+            # the others still run and the summary is still printed
+            res.fail(p, "%s: %s" % (type(e).__name__, e))
     elapsed = time.monotonic() - t0
     if a.figures:
         os.makedirs(os.path.dirname(os.path.abspath(a.figures)), exist_ok=True)
         with open(a.figures, "w") as f:
             f.write("date: %s\nseed: %d\nquick: %s\nseconds: %.0f\noperations verified: %d\n"
                     "bytes verified: %d\nprocesses: %d\ncrashes survived: %d\n"
-                    "bad inputs tried: %d\nbytes lost: %d\npassed: %d\nfailed: %d\nknown: %d\n"
+                    "bad inputs tried: %d\nbytes lost: %d\npassed: %d\nfailed: %d\nskipped: %d\n"
+                    "known: %d\n"
                     % (time.strftime("%Y-%m-%d %H:%M:%S"), ctx.seed, ctx.quick, elapsed, res.ops,
                        res.bytes, res.processes, res.crashes, res.bad_inputs, res.lost,
-                       res.passed, res.failed, res.known))
+                       res.passed, res.failed, res.skipped, res.known))
     if res.failures:
         print("failed: %s" % "; ".join(res.failures))
     print("%s (%.0f s)" % (res.summary(), elapsed))

@@ -9,7 +9,7 @@
 # as make asan builds it, in $(BUILD)/asan).
 
 STRESS_BIN = $(BUILD)/stress
-STRESS_PROGS = $(STRESS_BIN)/verify $(STRESS_BIN)/worker $(STRESS_BIN)/holder
+STRESS_PROGS = $(STRESS_BIN)/verify $(STRESS_BIN)/worker $(STRESS_BIN)/map_writer
 STRESS_ASAN_CFLAGS = -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
 	-fno-omit-frame-pointer
 STRESS_TIMEOUT ?= 1500

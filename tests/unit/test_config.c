@@ -618,6 +618,7 @@ START_TEST(test_read_file_writable_by_others)
 		{ 0600, 61001, "owned by uid 61001, neither root nor the daemon's user" },
 	};
 
+	skip_unless_root("chown to another user needs root");
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		char tmpl[] = "/tmp/shmfs-unit-XXXXXX";
 		char where[64];

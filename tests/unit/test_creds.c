@@ -106,8 +106,7 @@ START_TEST(test_a_file_made_as_a_caller_is_the_callers)
 	struct stat st;
 	int fd, rc;
 
-	if (geteuid() != 0)
-		return; /* only root switches */
+	skip_unless_root("only root switches to a caller");
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	ck_assert_int_eq(chmod(dir, 01777), 0);
 	ck_assert_int_eq(creds_become(&c), 0);

@@ -282,8 +282,7 @@ START_TEST(test_declared_owner)
 {
 	struct stat sb;
 
-	if (geteuid() != 0)
-		return; /* chown needs root */
+	skip_unless_root("chown to the declared owners needs root");
 	configure("[segment seg]\nowner = 1234\ngroup = 5678\n"
 		  "[dir d]\nowner = 1234\ngroup = 5678\n"
 		  "[dir p]\npath = %s\nowner = 4321\n",
@@ -315,6 +314,7 @@ START_TEST(test_planted_names_refused)
 {
 	struct stat sb;
 
+	skip_unless_root("trusted.* marks need root");
 	make_dir(DISK("victim"));
 	make_file(DISK("victim/precious"), 10);
 	mark(DISK("victim/precious"), "process");
@@ -485,6 +485,7 @@ END_TEST
  * start when a crash skipped the unmount. */
 START_TEST(test_root_mount_lifetime)
 {
+	skip_unless_root("trusted.* marks need root");
 	configure("lifetime = mount\n[segment keep]\nsize = 4K\n[dir d]\n[dir p]\npath = %s\n",
 		  DISK("p"));
 	/* Left over by a crash. */
@@ -602,6 +603,7 @@ END_TEST
 /* A [dir] with lifetime process or mount holds nothing a previous run left. */
 START_TEST(test_dir_leftovers_removed)
 {
+	skip_unless_root("trusted.* marks need root");
 	configure("[dir p]\nlifetime = process\n"
 		  "[dir m]\npath = %s\nlifetime = mount\n"
 		  "[dir k]\n"
@@ -654,6 +656,7 @@ END_TEST
  * crashed) are removed at the next start; nothing else is. */
 START_TEST(test_process_marks_swept)
 {
+	skip_unless_root("trusted.* marks need root");
 	configure("[segment decl]\n[dir k]\n[dir disk]\npath = %s\n", DISK("disk"));
 	make_file(SHM("shmfs.marked"), 100);
 	mark(SHM("shmfs.marked"), "process");
@@ -708,6 +711,7 @@ END_TEST
  * removed, whatever the lifetimes. */
 START_TEST(test_symlinks_not_followed)
 {
+	skip_unless_root("trusted.* marks need root");
 	configure("lifetime = mount\n[dir m]\npath = %s\nlifetime = mount\n", DISK("m"));
 	make_dir(DISK("outside"));
 	make_file(DISK("outside/victim"), 100);
@@ -1128,6 +1132,7 @@ START_TEST(test_marks)
 	char value[64];
 	int fd;
 
+	skip_unless_root("a root daemon's marks (trusted.*) need root");
 	make_file(SHM("shmfs.f"), 1);
 	ck_assert_int_eq(store_open(&st, shm_dir, "shmfs.", STORE_SHM, LIFETIME_MOUNT), 0);
 	ck_assert_int_eq(store_open(&other, shm_dir, "shmfs.x", STORE_SHM, LIFETIME_MOUNT), 0);
@@ -1166,6 +1171,7 @@ START_TEST(test_lifetime_of)
 	struct store st;
 	int fd;
 
+	skip_unless_root("trusted.* marks need root");
 	make_file(SHM("shmfs.p"), 1);
 	mark(SHM("shmfs.p"), "process");
 	make_file(SHM("shmfs.k"), 1);

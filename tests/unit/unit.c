@@ -3,12 +3,45 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 
 #include "unit.h"
 
 char tmpdir[PATH_MAX];
 struct config cfg;
+
+/* ---- skips ---- */
+
+static int *skips;   /* MAP_SHARED: forked tests count here too */
+
+void unit_skips_init(void)
+{
+	skips = mmap(NULL, sizeof(*skips), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+		     -1, 0);
+	if (skips == MAP_FAILED) {
+		perror("mmap");
+		abort();
+	}
+	*skips = 0;
+}
+
+int unit_skips(void)
+{
+	return *skips;
+}
+
+void unit_skip(const char *file, const char *test, const char *why)
+{
+	size_t len = strlen(test);
+
+	/* START_TEST(name) defines name_fn */
+	if (len > 3 && !strcmp(test + len - 3, "_fn"))
+		len -= 3;
+	printf("skipped: %s: %.*s: %s\n", file, (int)len, test, why);
+	fflush(stdout);
+	__atomic_add_fetch(skips, 1, __ATOMIC_SEQ_CST);
+}
 
 /* ---- directories ---- */
 

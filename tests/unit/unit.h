@@ -7,6 +7,7 @@
 #include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <unistd.h>
 
 #include <check.h>
 
@@ -16,6 +17,31 @@
 #define MiB (UINT64_C(1) << 20)
 #define GiB (UINT64_C(1) << 30)
 #define TiB (UINT64_C(1) << 40)
+
+/* ---- skips ----
+ * Check has no skip: a test that cannot run here calls unit_skip() and
+ * returns; the line it prints and the count in main's closing line
+ * ("unit: N passed, N failed, N skipped") say so. The count lives in a
+ * shared mapping, so that it reaches the runner from a forked test. */
+
+/* Set up the skip count; main calls it before running the suites. */
+void unit_skips_init(void);
+
+/* How many tests skipped themselves. */
+int unit_skips(void);
+
+/* Report the running test (in file, its function test: __FILE__, __func__)
+ * as skipped because of why. */
+void unit_skip(const char *file, const char *test, const char *why);
+
+/* End the running test as skipped unless the runner is root. */
+#define skip_unless_root(why)                                       \
+	do {                                                        \
+		if (geteuid() != 0) {                               \
+			unit_skip(__FILE__, __func__, why);         \
+			return;                                     \
+		}                                                   \
+	} while (0)
 
 /* ---- directories ---- */
 
