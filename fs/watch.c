@@ -1,26 +1,18 @@
 /* watch.c: fanotify marks on the stores' directories, and the thread that
- * turns their events into invalidations. See watch.h.
- *
- * Why fanotify and not inotify: each event says which process made the
- * change, so the daemon's own changes (made at the kernel's request,
- * through the mount) are left out exactly; and it reports directory and
- * child alike by file handle and name, with one bounded queue per group.
- * The marks are inode marks (one per directory the kernel looked up), so
- * neither CAP_SYS_ADMIN nor the whole filesystem is needed.
- *
- * Kernel facts relied on (fs/fuse/dir.c, readdir.c, inode.c):
- * notify_inval_entry drops the dentry (negative ones too) and, when there
- * was one, marks the directory changed (attributes and cached listing);
- * notify_inval_inode with a negative offset drops the attributes only,
- * with offset 0 also the page cache, which for a directory is its cached
- * listing. Both take the kernel's locks of that inode, so they are called
- * only from the watch thread, never from a request handler, and never
- * while this module's lock is held (a handler may be waiting for it). */
+ * turns their events into invalidations. See watch.h. fanotify, not
+ * inotify: each event names the process that made the change, so the
+ * daemon's own changes are left out exactly, and directory and child come
+ * by file handle and name in one bounded queue. Inode marks, one per
+ * directory the kernel looked up: no CAP_SYS_ADMIN, no whole filesystem.
+ * Kernel facts (fs/fuse/dir.c, readdir.c, inode.c): notify_inval_entry
+ * drops the dentry and marks its directory changed; notify_inval_inode
+ * drops the attributes, and with offset 0 the page cache too (a
+ * directory's cached listing). Both take that inode's kernel locks: called
+ * from the watch thread only, never under this module's lock. */
 #include "watch.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/magic.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -88,7 +80,37 @@ struct watch {
 	int warned_mark;            /* a refused mark was logged */
 	time_t logged_lost;         /* when lost events were last logged at info level
 				     * (the thread's own) */
+	int64_t root_answered;      /* when a GETATTR of the root was first answered */
 };
+
+/* CLOCK_MONOTONIC in ns. Whether the kernel surely holds the root's real
+ * attributes: before its first GETATTR it has rootmode's (no permission
+ * bits), and it drops an answer an invalidation overtakes, so every user
+ * but root would be refused. For a second after that first answer the root
+ * is not invalidated, its attributes last attr_timeout, its listing is not
+ * kept. */
+static int64_t watch_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static int watch_root_known(struct watch *w)
+{
+	int64_t t = __atomic_load_n(&w->root_answered, __ATOMIC_RELAXED);
+
+	return t && watch_now() - t > 1000000000LL;
+}
+
+/* notify_inval_inode, except the root's while watch_root_known says no. */
+static void watch_inval_inode(struct watch *w, fuse_ino_t nodeid, off_t off)
+{
+	if (nodeid == FUSE_ROOT_ID && !watch_root_known(w))
+		return;
+	fuse_lowlevel_notify_inval_inode(w->fs->se, nodeid, off, 0);
+}
 
 static size_t watch_hash_node(fuse_ino_t nodeid, size_t n)
 {
@@ -177,27 +199,6 @@ static void watch_grow(struct watch *w)
 	}
 }
 
-/* Filesystems whose every change passes through this kernel, so that a
- * mark sees it. Network and FUSE stores can change elsewhere; overlayfs
- * does not report changes made to its layers directly. */
-static int watch_fs_local(int fd)
-{
-	struct statfs sf;
-
-	if (fstatfs(fd, &sf))
-		return 0;
-	switch ((unsigned long)sf.f_type) {
-	case TMPFS_MAGIC:
-	case RAMFS_MAGIC:
-	case EXT4_SUPER_MAGIC:
-	case XFS_SUPER_MAGIC:
-	case BTRFS_SUPER_MAGIC:
-	case F2FS_SUPER_MAGIC:
-		return 1;
-	}
-	return 0;
-}
-
 static int watch_fid_of(int fd, struct watch_fid *f)
 {
 	union {
@@ -227,7 +228,7 @@ static void watch_mark(struct watch *w, struct watch_rec *r)
 
 	if (fd < 0)
 		return;
-	if (!watch_fs_local(fd))
+	if (!store_fs_local(fd))
 		err = EXDEV;
 	else if (watch_fid_of(fd, &r->fid))
 		err = errno;
@@ -337,6 +338,10 @@ double watch_attr_timeout(struct shmfs *fs, struct inode *in)
 
 	if (!w || (in->type == S_IFREG && lifetime_uncached_entries(inode_lifetime(in))))
 		return fs->timeout;
+	if (in == &fs->root && !__atomic_load_n(&w->root_answered, __ATOMIC_RELAXED))
+		__atomic_store_n(&w->root_answered, watch_now(), __ATOMIC_RELAXED);
+	if (in == &fs->root && !watch_root_known(w))
+		return fs->timeout;
 	pthread_mutex_lock(&w->lock);
 	r = watch_find(w, watch_nodeid(w, in));
 	covered = r && r->covered;
@@ -350,7 +355,7 @@ int watch_caches_dir(struct shmfs *fs, struct inode *dir)
 	struct watch_rec *r;
 	int marked;
 
-	if (!w)
+	if (!w || (dir == &fs->root && !watch_root_known(w)))
 		return 0;
 	pthread_mutex_lock(&w->lock);
 	r = watch_find(w, watch_nodeid(w, dir));
@@ -436,7 +441,7 @@ static void watch_inval_object(struct watch *w, const struct stat *st)
 	itable_forget(&w->fs->inodes, in, 1);
 	/* Gone meanwhile: the kernel answers ENOENT, or the id is a new
 	 * inode's, whose attributes are then fetched once more. */
-	fuse_lowlevel_notify_inval_inode(w->fs->se, nodeid, -1, 0);
+	watch_inval_inode(w, nodeid, -1);
 }
 
 static void watch_act(struct watch *w, const struct watch_act *a)
@@ -445,10 +450,10 @@ static void watch_act(struct watch *w, const struct watch_act *a)
 
 	if (a->entry) {
 		fuse_lowlevel_notify_inval_entry(se, a->dir, a->name, strlen(a->name));
-		fuse_lowlevel_notify_inval_inode(se, a->dir, 0, 0);
+		watch_inval_inode(w, a->dir, 0);
 	}
 	if (a->self)
-		fuse_lowlevel_notify_inval_inode(se, a->dir, -1, 0);
+		watch_inval_inode(w, a->dir, -1);
 	if (a->child)
 		watch_inval_object(w, &a->st);
 }
@@ -569,7 +574,7 @@ static void watch_all(struct watch *w)
 		if (all[i].name)
 			fuse_lowlevel_notify_inval_entry(se, all[i].parent, all[i].name,
 							 strlen(all[i].name));
-		fuse_lowlevel_notify_inval_inode(se, all[i].nodeid, all[i].dir ? 0 : -1, 0);
+		watch_inval_inode(w, all[i].nodeid, all[i].dir ? 0 : -1);
 		free(all[i].name);
 	}
 	free(all);
@@ -599,7 +604,7 @@ static void watch_drain(struct watch *w)
 	while ((g = list)) {
 		list = g->next;
 		fuse_lowlevel_notify_inval_entry(w->fs->se, g->parent, g->name, strlen(g->name));
-		fuse_lowlevel_notify_inval_inode(w->fs->se, g->parent, 0, 0);
+		watch_inval_inode(w, g->parent, 0);
 		free(g);
 	}
 	if (overflow)

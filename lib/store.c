@@ -6,8 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/magic.h>
 #include <linux/openat2.h>
 #include <sys/syscall.h>
+#include <sys/vfs.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
@@ -605,4 +607,25 @@ int store_backing_flags(int flags)
 {
 	return (flags & ~(O_ACCMODE | O_APPEND | O_DIRECT | O_NOCTTY | O_CREAT | O_EXCL |
 			  O_NOFOLLOW)) | O_RDWR | O_CLOEXEC;
+}
+
+/* Filesystems whose every change passes through this kernel, so that a
+ * mark sees it. Network and FUSE stores can change elsewhere; overlayfs
+ * does not report changes made to its layers directly. */
+int store_fs_local(int fd)
+{
+	struct statfs sf;
+
+	if (fstatfs(fd, &sf))
+		return 0;
+	switch ((unsigned long)sf.f_type) {
+	case TMPFS_MAGIC:
+	case RAMFS_MAGIC:
+	case EXT4_SUPER_MAGIC:
+	case XFS_SUPER_MAGIC:
+	case BTRFS_SUPER_MAGIC:
+	case F2FS_SUPER_MAGIC:
+		return 1;
+	}
+	return 0;
 }

@@ -183,4 +183,10 @@ int store_walk_with(const struct store *st, const struct store_walk_ops *ops);
 int store_walk(const struct store *st, store_skip_fn skip, void *skip_arg,
 	       store_visit_fn visit, void *arg);
 
+/* Whether every change of the filesystem behind fd passes through this
+ * kernel (tmpfs, ramfs, ext4, xfs, btrfs, f2fs), so that a fanotify mark
+ * sees it: network and FUSE stores change elsewhere, overlayfs does not
+ * report changes to its layers. */
+int store_fs_local(int fd);
+
 #endif

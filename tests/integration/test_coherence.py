@@ -10,7 +10,7 @@ import os
 import signal
 import time
 
-from harness import PYTHON, ShmfsTestCase, run, sh, stat_field, try_op
+from harness import ATTACKER, PYTHON, ShmfsTestCase, run, sh, stat_field, try_op
 
 BOUND = 2.0          # seconds: the tests' allowance for "at once" (docs/ARCHITECTURE.md)
 SLOW_CACHE = "attr_timeout=30"
@@ -126,6 +126,31 @@ class DirectChanges(Coherence):
             f.write("ours")
         self.assertTrue(seen(lambda: self.ls(m.mnt) == ["y"]), self.ls(m.mnt))
         self.assertEqual(try_op("os.stat(A[0])", m.path("x")), "ENOENT")
+
+
+MAKE_MANY = r"""
+import os, sys
+for i in range(int(sys.argv[2])):
+    os.close(os.open(os.path.join(sys.argv[1], "shmfs.m%d" % i), os.O_CREAT | os.O_WRONLY, 0o644))
+    os.unlink(os.path.join(sys.argv[1], "shmfs.m%d" % i))
+"""
+
+
+class FreshMount(Coherence):
+
+    def test_other_users_list_the_root_while_the_store_changes_at_mount(self):
+        """Until the kernel has the root's attributes from the daemon it has
+        those of the mount options (no permission bits), and it drops an
+        answer that an invalidation overtakes: changes in the store right
+        after the mount must not leave another user refused the root."""
+        for round_ in range(10):
+            m = self.shared_mount()
+            maker = self.client([PYTHON, "-c", MAKE_MANY, m.shm_dir, "20000"])
+            time.sleep(0.2)  # the store is changing: the watch invalidates
+            r = run(["ls", m.mnt], user=ATTACKER, timeout=30)
+            self.assertEqual(r.returncode, 0, "round %d: %s" % (round_, r.stderr))
+            maker.stop()
+            m.stop()
 
 
 class LostEvents(Coherence):
