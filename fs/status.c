@@ -237,7 +237,8 @@ static int status_one(const struct mount_table *t, const struct mount_entry *m, 
 	}
 	s.deadline = status_now() + STATUS_RESIDENT_SECONDS;
 	status_walk(&s);
-	qsort(s.segs, s.nsegs, sizeof(*s.segs), seg_by_name);
+	if (s.nsegs) /* qsort takes no NULL, even for nothing */
+		qsort(s.segs, s.nsegs, sizeof(*s.segs), seg_by_name);
 	status_mappers(&s);
 	if (json)
 		status_print_json(&s, stdout, first);
