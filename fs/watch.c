@@ -26,6 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "log.h"
 
 #define WATCH_EVENTS (FAN_CREATE | FAN_DELETE | FAN_MOVED_FROM | FAN_MOVED_TO | FAN_ATTRIB | \
@@ -83,25 +84,15 @@ struct watch {
 	int64_t root_answered;      /* when a GETATTR of the root was first answered */
 };
 
-/* CLOCK_MONOTONIC in ns. Whether the kernel surely holds the root's real
- * attributes: before its first GETATTR it has rootmode's (no permission
- * bits), and it drops an answer an invalidation overtakes, so every user
- * but root would be refused. For a second after that first answer the root
- * is not invalidated, its attributes last attr_timeout, its listing is not
- * kept. */
-static int64_t watch_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
+/* Whether the kernel surely holds the root's real attributes: before its
+ * first GETATTR it has rootmode's (no permission bits) and drops an answer
+ * an invalidation overtakes, refusing all but root. So for a second after
+ * that answer the root is not invalidated, nor cached long. */
 static int watch_root_known(struct watch *w)
 {
 	int64_t t = __atomic_load_n(&w->root_answered, __ATOMIC_RELAXED);
 
-	return t && watch_now() - t > 1000000000LL;
+	return t && clock_mono_ns() - t > 1000000000LL;
 }
 
 /* notify_inval_inode, except the root's while watch_root_known says no. */
@@ -286,18 +277,51 @@ static struct watch_rec *watch_add(struct watch *w, struct inode *in)
 }
 
 /* Note that the kernel knows r by name in parent (lock held). */
-static void watch_name(struct watch_rec *r, fuse_ino_t parent, const char *name)
+/* Queue name in parent for the thread to invalidate (lock held): a name
+ * the daemon removed, or an object's old name once it is found by a new one
+ * (renamed behind the mount, its event maybe lost; a link is looked up
+ * again, no more). */
+static void watch_queue(struct watch *w, fuse_ino_t parent, const char *name)
 {
+	struct watch_gone *g = w->ngone < WATCH_PENDING_MAX ?
+				       malloc(sizeof(*g) + strlen(name) + 1) : NULL;
+
+	if (!g) {
+		w->gone_overflow = 1;
+		return;
+	}
+	g->parent = parent;
+	strcpy(g->name, name);
+	g->next = w->gone;
+	w->gone = g;
+	w->ngone++;
+}
+
+/* r was looked up as name in parent (lock held): 1 if an old name was queued. */
+static int watch_name(struct watch *w, struct watch_rec *r, fuse_ino_t parent, const char *name)
+{
+	int queued = r->name && r->in->type != S_IFDIR;
 	char *copy;
 
 	if (r->parent == parent && r->name && strcmp(r->name, name) == 0)
-		return;
+		return 0;
+	if (queued)
+		watch_queue(w, r->parent, r->name);
 	copy = strdup(name);
 	if (!copy)
-		return; /* the old name stays: an overflow invalidates a name too few */
+		return queued; /* the old name stays: an overflow invalidates a name too few */
 	free(r->name);
 	r->name = copy;
 	r->parent = parent;
+	return queued;
+}
+
+static void watch_wake(struct watch *w)
+{
+	uint64_t one = 1;
+
+	if (write(w->wake, &one, sizeof(one)) < 0) /* full: it is awake anyway */
+		log_debug("watch: waking the thread: %s", strerror(errno));
 }
 
 int watch_entry(struct shmfs *fs, struct inode *dir, const char *name,
@@ -307,6 +331,7 @@ int watch_entry(struct shmfs *fs, struct inode *dir, const char *name,
 	struct inode *in = (struct inode *)(uintptr_t)e->ino;
 	struct watch_rec *r, *d;
 	struct graft *g;
+	int wake = 0;
 
 	if (!w)
 		return 0;
@@ -316,7 +341,7 @@ int watch_entry(struct shmfs *fs, struct inode *dir, const char *name,
 		r = watch_add(w, in);
 	d = watch_find(w, watch_nodeid(w, dir));
 	if (r && d) {
-		watch_name(r, d->nodeid, name);
+		wake = watch_name(w, r, d->nodeid, name);
 		/* A declared name of the root lives in a store of its own: a
 		 * directory is watched by its own mark, a segment not at all. */
 		g = dir == &fs->root ? stores_graft(&fs->stores, name) : NULL;
@@ -327,6 +352,8 @@ int watch_entry(struct shmfs *fs, struct inode *dir, const char *name,
 		}
 	}
 	pthread_mutex_unlock(&w->lock);
+	if (wake)
+		watch_wake(w);
 	return 0;
 }
 
@@ -339,7 +366,7 @@ double watch_attr_timeout(struct shmfs *fs, struct inode *in)
 	if (!w || (in->type == S_IFREG && lifetime_uncached_entries(inode_lifetime(in))))
 		return fs->timeout;
 	if (in == &fs->root && !__atomic_load_n(&w->root_answered, __ATOMIC_RELAXED))
-		__atomic_store_n(&w->root_answered, watch_now(), __ATOMIC_RELAXED);
+		__atomic_store_n(&w->root_answered, clock_mono_ns(), __ATOMIC_RELAXED);
 	if (in == &fs->root && !watch_root_known(w))
 		return fs->timeout;
 	pthread_mutex_lock(&w->lock);
@@ -367,28 +394,19 @@ int watch_caches_dir(struct shmfs *fs, struct inode *dir)
 void watch_removed(struct shmfs *fs, struct inode *in)
 {
 	struct watch *w = fs->watch;
-	struct watch_gone *g = NULL;
 	struct watch_rec *r;
-	uint64_t one = 1;
 
 	if (!w)
 		return;
 	pthread_mutex_lock(&w->lock);
 	r = watch_find(w, watch_nodeid(w, in));
-	if (r && r->name && w->ngone < WATCH_PENDING_MAX)
-		g = malloc(sizeof(*g) + strlen(r->name) + 1);
-	if (g) {
-		g->parent = r->parent;
-		strcpy(g->name, r->name);
-		g->next = w->gone;
-		w->gone = g;
-		w->ngone++;
-	} else if (r) {
+	if (r && r->name)
+		watch_queue(w, r->parent, r->name);
+	else if (r)
 		w->gone_overflow = 1;
-	}
 	pthread_mutex_unlock(&w->lock);
-	if (r && write(w->wake, &one, sizeof(one)) < 0)
-		log_debug("watch: waking the thread: %s", strerror(errno));
+	if (r)
+		watch_wake(w);
 }
 
 void watch_forget(struct shmfs *fs, struct inode *in)
@@ -766,7 +784,6 @@ int watch_start(struct shmfs *fs)
 void watch_stop(struct shmfs *fs)
 {
 	struct watch *w = fs->watch;
-	uint64_t one = 1;
 
 	if (!w)
 		return;
@@ -774,8 +791,7 @@ void watch_stop(struct shmfs *fs)
 		pthread_mutex_lock(&w->lock);
 		w->stopping = 1;
 		pthread_mutex_unlock(&w->lock);
-		if (write(w->wake, &one, sizeof(one)) < 0)
-			log_warn("store watch: eventfd");
+		watch_wake(w);
 		pthread_join(w->thread, NULL);
 	}
 	fs->watch = NULL;

@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <time.h>
 
+#include "clock.h"
+
 int limits_active(const struct limits *l)
 {
 	return l->max_segment_size || l->max_segments || l->max_total_size;
@@ -87,14 +89,6 @@ void limits_destroy(struct limits *l)
 	pthread_mutex_destroy(&l->recount_lock);
 }
 
-static int64_t limits_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
 /* A count; recount_lock held. */
 static void limits_recount_locked(struct limits *l)
 {
@@ -114,7 +108,7 @@ static void limits_recount_locked(struct limits *l)
 		    (int64_t)(l->usage.bytes - before.bytes));
 	l->usage = u;
 	l->recounts++;
-	l->counted_at = limits_now();
+	l->counted_at = clock_mono_ns();
 	pthread_mutex_unlock(&l->lock);
 }
 
@@ -226,7 +220,7 @@ static int limits_stale(struct limits *l, int64_t since)
 
 void limits_usage(struct limits *l, struct usage *out)
 {
-	int64_t now = limits_now();
+	int64_t now = clock_mono_ns();
 
 	/* At most one walk a second however often df asks; a caller that
 	 * waited for another's walk takes its result. */
