@@ -107,15 +107,14 @@ static int unlink_race(int argc, char **argv)
 		int fd;
 
 		rounds++;
+		/* Marked while open: a close before the mark would send a
+		 * RELEASE that may reach the daemon after it, and remove the
+		 * segment there and then (its last user gone). */
 		fd = open(seg, O_CREAT | O_RDWR, 0600);
 		if (fd < 0)
 			return fail("creating the segment");
-		close(fd);
 		if (setxattr(seg, "user.shmfs.lifetime", "process", 7, 0))
 			return fail("marking the segment process");
-		fd = open(seg, O_RDWR);
-		if (fd < 0)
-			return fail("opening the segment");
 		s.stop = 0;
 		if (pthread_create(&t, NULL, swap_loop, &s))
 			return fail("starting the swapper");
