@@ -50,22 +50,8 @@ class Readme(ShmfsTestCase):
             self.skipTest("%s is in use" % mnt)
         shm_dir = self.shm_dir()
         build = os.path.dirname(SHMFS)
-        make = subprocess.Popen(["make", "-s", "-C", root, "run", "BUILD=" + build,
-                                 "RUN_OPTS=-o shm_dir=%s" % shm_dir],
-                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                stderr=subprocess.STDOUT, start_new_session=True)
-
-        def stop():
-            if make.poll() is None:
-                os.killpg(make.pid, signal.SIGKILL)
-                make.wait(10)
-            if is_fuse_mounted(mnt):
-                run(["umount", "-l", mnt])
-        self.addCleanup(stop)
-        deadline = time.monotonic() + 120
-        while not is_fuse_mounted(mnt) and time.monotonic() < deadline and make.poll() is None:
-            time.sleep(0.05)
-        self.assertTrue(is_fuse_mounted(mnt), "make run did not mount %s" % mnt)
+        make = self.make_run(["make", "-s", "-C", root, "run", "BUILD=" + build,
+                              "RUN_OPTS=-o shm_dir=%s" % shm_dir], mnt, 120)
         self.ok(sh("echo hi > %s/x" % mnt))
         self.assertEqual(open(os.path.join(shm_dir, "shmfs.x")).read(), "hi\n")
         os.killpg(make.pid, signal.SIGINT)          # what Ctrl-C in a terminal does
@@ -74,6 +60,27 @@ class Readme(ShmfsTestCase):
                 break
             time.sleep(0.02)
         self.assertFalse(is_fuse_mounted(mnt), "still mounted after Ctrl-C")
+
+    def make_run(self, args, mnt, timeout, cwd=None, env=None):
+        """Start make run (args) in a session of its own, killed and its
+        mount detached at cleanup; return it once mnt is mounted."""
+        make = subprocess.Popen(args, cwd=cwd, env=env, stdin=subprocess.DEVNULL,
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+
+        def stop():
+            if make.poll() is None:
+                os.killpg(make.pid, signal.SIGKILL)
+                make.wait(10)
+            if is_fuse_mounted(mnt):
+                run(["umount", "-l", mnt])
+        self.addCleanup(stop)
+        deadline = time.monotonic() + timeout
+        while not is_fuse_mounted(mnt) and time.monotonic() < deadline and make.poll() is None:
+            time.sleep(0.05)
+        self.assertTrue(is_fuse_mounted(mnt), "make run did not mount %s: %s"
+                        % (mnt, make.stdout.read() if make.poll() is not None else ""))
+        return make
 
     def fresh_copy(self):
         """The project's files as a fresh clone has them (git ls-files of
@@ -107,20 +114,8 @@ class Readme(ShmfsTestCase):
         env = {k: v for k, v in os.environ.items()
                if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES", "BUILD",
                             "CFLAGS", "CC")}
-        make = subprocess.Popen(["make", "-s", "run", "RUN_OPTS=" + opts], cwd=copy, env=env,
-                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                stderr=subprocess.STDOUT, start_new_session=True)
-
-        def stop():
-            if make.poll() is None:
-                os.killpg(make.pid, signal.SIGKILL)
-                make.wait(10)
-        self.addCleanup(stop)
-        deadline = time.monotonic() + 180
-        while not is_fuse_mounted(mnt) and time.monotonic() < deadline and make.poll() is None:
-            time.sleep(0.05)
-        self.assertTrue(is_fuse_mounted(mnt), "make run did not mount ./mnt: %s"
-                        % (make.stdout.read() if make.poll() is not None else ""))
+        make = self.make_run(["make", "-s", "run", "RUN_OPTS=" + opts], mnt, 180, cwd=copy,
+                             env=env)
         os.killpg(make.pid, signal.SIGINT)          # Ctrl-C
         make.wait(30)
         self.assertFalse(is_fuse_mounted(mnt), "still mounted after Ctrl-C")
